@@ -1,0 +1,59 @@
+# anonmove: build, boot, test and measure the relocating-mremap series.
+# `make demo` and `make check` are the two entry points; see README.md.
+
+CONFIG  ?= debug
+CC      := gcc
+CFLAGS  := -std=c11 -Wall -Wextra -Werror -O2
+LDFLAGS := -static
+B       := build
+
+# User-space programs, statically linked so they run in the guest as is.
+PROGS := $(B)/fragment $(B)/exit_with
+
+.PHONY: all progs deps tree kernel selftests check demo vm-run export clean help
+
+all: progs
+
+help:
+	@echo "make demo      build everything, boot the patched kernel, run the demo"
+	@echo "make check     build everything and run every test in the patched kernel"
+	@echo "make vm-run PROG=<static binary> ARGS=\"...\" [CONFIG=debug|bench|kasan]"
+	@echo "make kernel [CONFIG=...]   build the patched kernel only"
+	@echo "make export    write the kernel tree's commits back to patches/"
+
+progs: $(PROGS)
+
+$(B)/fragment: demo/fragment.c
+$(B)/exit_with: tests/harness/exit_with.c
+
+$(PROGS):
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+deps:
+	scripts/deps.sh
+
+tree: deps
+	scripts/tree.sh
+
+kernel: tree
+	scripts/kbuild.sh $(CONFIG)
+
+selftests: kernel
+	scripts/selftests.sh $(CONFIG)
+
+check: deps
+	scripts/check.sh
+
+demo: deps
+	scripts/demo.sh
+
+vm-run: deps
+	@test -n "$(PROG)" || { echo "usage: make vm-run PROG=<static binary> ARGS=\"...\" [CONFIG=debug|bench|kasan]"; exit 2; }
+	scripts/vm-run.sh --config $(CONFIG) -- $(PROG) $(ARGS)
+
+export:
+	scripts/export.sh
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make check`: build everything, run every test inside the patched kernel
+# (debug config), print a per-test table and the summary line.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+if [ "${1:-}" = --help ]; then
+	cat <<USAGE
+usage: $0
+Prepares the kernel tree, builds the debug kernel, the mm selftests and our
+programs, boots the kernel under QEMU once to run tests/vm-tests.list, runs
+the harness's own checks, prints a table and 'N passed, N failed, N skipped'.
+Exits non-zero when anything failed. Environment: CONFIG (default debug),
+ONLY (space-separated test names from the list: run just those),
+ANONMOVE_CACHE (default ~/.cache/anonmove). Logs: build/check/CONFIG/.
+USAGE
+	exit 0
+fi
+
+cfg=${CONFIG:-debug}
+R=$ANONMOVE_ROOT
+log=$R/build/check/$cfg
+mkdir -p "$log"
+t0=$SECONDS
+
+"$R/scripts/deps.sh"
+"$R/scripts/tree.sh"
+kernel=$("$R/scripts/kbuild.sh" "$cfg" | tail -n 1)
+"$R/scripts/selftests.sh" "$cfg"
+make -s -C "$R" progs
+note "built in $(( SECONDS - t0 ))s"
+
+t=$SECONDS
+if "$R/scripts/checkpatch.sh" >"$log/checkpatch.txt" 2>&1; then
+	cp_row="checkpatch-strict	PASS	0	$(( SECONDS - t ))	patches/ clean"
+else
+	cp_row="checkpatch-strict	FAIL	1	$(( SECONDS - t ))	see $log/checkpatch.txt"
+	cat "$log/checkpatch.txt" >&2
+fi
+
+# One guest job per line of the list.
+files=() job=$log/job
+: >"$job"
+while read -r name limit cmd args; do
+	case $name in ''|'#'*) continue ;; esac
+	[ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $name "* ]] || continue
+	printf 'run_one %s %s %s %s\n' "$name" "$limit" "$cmd" "$args" >>"$job"
+	files+=("$KBUILD_ROOT/$cfg/selftests/mm/${cmd#./}")
+done <"$R/tests/vm-tests.list"
+"$R/scripts/initramfs.sh" "$log/initrd.gz" "$job" "${files[@]}"
+
+note "booting the $cfg kernel and running tests/vm-tests.list"
+vmrc=0
+"$R/scripts/vm.sh" --kernel "$kernel" --initrd "$log/initrd.gz" --log "$log" \
+	--echo progress --timeout 2700 || vmrc=$?
+
+res=$log/results.tsv
+# Jobs that never reported (the guest died first) count as failed.
+while read -r name _; do
+	case $name in ''|'#'*) continue ;; esac
+	[ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $name "* ]] || continue
+	grep -q "^$name	" "$res" || printf '%s\tNOT-RUN\t-\t-\t-\n' "$name" >>"$res"
+done <"$R/tests/vm-tests.list"
+if [ "$vmrc" = 1 ]; then
+	printf 'kernel-log\tFAIL\t-\t-\tsplat, see %s\n' "$log/splats.txt" >>"$res"
+elif [ "$vmrc" = 0 ]; then
+	printf 'kernel-log\tPASS\t-\t-\tno oops/BUG/WARNING/lockdep/KASAN\n' >>"$res"
+else
+	printf 'kernel-log\tFAIL\t-\t-\tguest did not finish\n' >>"$res"
+fi
+
+printf "$cp_row\n" >>"$res"
+
+# The harness checks itself: vm-run passes arguments and the exit status.
+note "harness: make vm-run returns the program's exit status"
+t=$SECONDS
+out=$("$R/scripts/vm-run.sh" --config "$cfg" --timeout 60 -- "$R/build/exit_with" 3 "two words" 2>&1) && rc=0 || rc=$?
+if [ "$rc" = 3 ] && grep -qx "arg2=two words" <<<"$out"; then
+	st=PASS
+else
+	st=FAIL
+	printf '%s\n' "$out" | tail -n 20 >&2
+fi
+printf 'vm-run-exit-status\t%s\t%s\t%s\texpects 3 and arg2\n' "$st" "$rc" $(( SECONDS - t )) >>"$res"
+
+echo
+printf '%-26s %-8s %6s  %s\n' TEST RESULT SECONDS SUBTESTS
+awk -F'\t' '{ printf "%-26s %-8s %6s  %s\n", $1, $2, $4, $5 }' "$res"
+pass=$(awk -F'\t' '$2 == "PASS"' "$res" | wc -l)
+skip=$(awk -F'\t' '$2 == "SKIP"' "$res" | wc -l)
+fail=$(awk -F'\t' '$2 != "PASS" && $2 != "SKIP"' "$res" | wc -l)
+echo
+echo "boot with tests: $(cat "$log/boot-seconds" 2>/dev/null || echo '?')s, whole check: $(( SECONDS - t0 ))s, logs in $log"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
