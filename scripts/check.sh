@@ -38,6 +38,18 @@ else
 	cat "$log/checkpatch.txt" >&2
 fi
 
+# The userland VMA tests (tools/testing/vma) run on the host, in seconds.
+t=$SECONDS
+if make -s -C "$KTREE/tools/testing/vma" >"$log/vma-tests.txt" 2>&1 &&
+   (cd "$KTREE/tools/testing/vma" && ./vma) >>"$log/vma-tests.txt" 2>&1; then
+	st=PASS
+else
+	st=FAIL
+	tail -n 30 "$log/vma-tests.txt" >&2
+fi
+sub=$(grep -o '[0-9]* tests run, [0-9]* passed, [0-9]* failed' "$log/vma-tests.txt" || echo -)
+vma_row="vma-unit-tests\t$st\t-\t$(( SECONDS - t ))\t$sub"
+
 # One guest job per line of the list.
 files=() job=$log/job
 : >"$job"
@@ -45,7 +57,9 @@ while read -r name limit cmd args; do
 	case $name in ''|'#'*) continue ;; esac
 	[ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $name "* ]] || continue
 	printf 'run_one %s %s %s %s\n' "$name" "$limit" "$cmd" "$args" >>"$job"
-	files+=("$KBUILD_ROOT/$cfg/selftests/mm/${cmd#./}")
+	for w in $cmd $args; do
+		case $w in ./*) files+=("$KBUILD_ROOT/$cfg/selftests/mm/${w#./}") ;; esac
+	done
 done <"$R/tests/vm-tests.list"
 "$R/scripts/initramfs.sh" "$log/initrd.gz" "$job" "${files[@]}"
 
@@ -69,7 +83,7 @@ else
 	printf 'kernel-log\tFAIL\t-\t-\tguest did not finish\n' >>"$res"
 fi
 
-printf "$cp_row\n" >>"$res"
+printf "$cp_row\n$vma_row\n" >>"$res"
 
 # The harness checks itself: vm-run passes arguments and the exit status.
 note "harness: make vm-run returns the program's exit status"
