@@ -8,7 +8,7 @@ LDFLAGS := -static
 B       := build
 
 # User-space programs, statically linked so they run in the guest as is.
-PROGS := $(B)/fragment $(B)/exit_with
+PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench
 
 .PHONY: all progs deps tree kernel selftests check demo vm-run export clean help
 
@@ -25,6 +25,7 @@ progs: $(PROGS)
 
 $(B)/fragment: demo/fragment.c
 $(B)/exit_with: tests/harness/exit_with.c
+$(B)/mremap_bench: bench/mremap_bench.c
 
 $(PROGS):
 	@mkdir -p $(B)

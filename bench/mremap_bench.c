@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mremap_bench: latency of moving populated 4 KiB-page anonymous ranges
+ * with a plain mremap() and with MREMAP_MUST_RELOCATE_ANON, interleaved in
+ * one process, so that the ratio compares like with like.
+ *
+ * aligned:   source and destination share their offset within a PMD, so a
+ *            plain move re-links whole page tables.
+ * unaligned: the destination is one page off, so a plain move walks every
+ *            PTE.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MUST_RELOCATE	16	/* MREMAP_MUST_RELOCATE_ANON */
+#define PMD_SZ		(2UL << 20)
+#define MAX_REPS	64
+
+static const unsigned long sizes_kib[] = { 64, 256, 1024, 4096, 16384, 65536 };
+
+struct region {
+	char *base;		/* what mmap() returned */
+	unsigned long len;	/* and its length */
+	char *addr;		/* the PMD-aligned (+ offset) start inside */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Reserve room for len bytes starting at offset off within a PMD. */
+static void reserve(struct region *r, unsigned long len, unsigned long off,
+		    int prot)
+{
+	r->len = len + 2 * PMD_SZ;
+	r->base = mmap(NULL, r->len, prot,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->base == MAP_FAILED) {
+		perror("mremap_bench: mmap");
+		exit(1);
+	}
+	r->addr = (char *)(((uintptr_t)r->base + PMD_SZ - 1) &
+			   ~(PMD_SZ - 1)) + off;
+}
+
+/*
+ * Move a freshly populated range once; return the latency in ns, or 0 if
+ * the kernel refused (errno says why). The data is checked after the move.
+ */
+static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
+{
+	unsigned long page = sysconf(_SC_PAGESIZE), i;
+	struct region src, dst;
+	uint64_t t0, t1;
+	char *ret;
+
+	reserve(&src, len, 0, PROT_READ | PROT_WRITE);
+	reserve(&dst, len, aligned ? 0 : page, PROT_NONE);
+	madvise(src.base, src.len, MADV_NOHUGEPAGE);
+	for (i = 0; i < len; i += page)
+		src.addr[i] = (char)(i / page);
+
+	t0 = now_ns();
+	ret = (char *)syscall(SYS_mremap, src.addr, len, len,
+			      MREMAP_MAYMOVE | MREMAP_FIXED | flag, dst.addr);
+	t1 = now_ns();
+	if (ret == MAP_FAILED)
+		return 0;
+	for (i = 0; i < len; i += page) {
+		if (ret[i] != (char)(i / page)) {
+			fprintf(stderr, "mremap_bench: data lost at +%lu\n", i);
+			exit(1);
+		}
+	}
+	munmap(src.base, src.len);
+	munmap(dst.base, dst.len);
+	return t1 - t0;
+}
+
+int main(int argc, char **argv)
+{
+	int reps_max = argc > 1 ? atoi(argv[1]) : 15;
+	unsigned long page = sysconf(_SC_PAGESIZE);
+	uint64_t plain[MAX_REPS], reloc[MAX_REPS];
+	unsigned int s;
+	int aligned, r, reps;
+
+	if (argc > 2 || reps_max < 1 || reps_max > MAX_REPS) {
+		fprintf(stderr, "usage: mremap_bench [REPETITIONS (1-%d)]\n"
+			"Times plain vs relocating mremap() of populated 4 KiB\n"
+			"pages, 64 KiB to 64 MiB, PMD-aligned and not; prints\n"
+			"medians, their ratio and ns per page.\n", MAX_REPS);
+		return 2;
+	}
+	if (!one_move(page, 0, MUST_RELOCATE)) {
+		printf("mremap_bench: this kernel cannot relocate (%s): "
+		       "boot the anonmove kernel (make vm-run)\n",
+		       strerror(errno));
+		return 1;
+	}
+	printf("%-9s %-9s %11s %11s %7s %9s %9s\n", "size_kib", "placement",
+	       "plain_ns", "reloc_ns", "ratio", "plain/pg", "reloc/pg");
+	for (aligned = 1; aligned >= 0; aligned--) {
+		for (s = 0; s < sizeof(sizes_kib) / sizeof(sizes_kib[0]); s++) {
+			unsigned long len = sizes_kib[s] << 10;
+			double pages = (double)len / page;
+
+			/* Fewer runs for the big sizes: each costs seconds. */
+			reps = sizes_kib[s] >= 16384 ? (reps_max + 2) / 3 : reps_max;
+			for (r = 0; r < reps; r++) {
+				plain[r] = one_move(len, aligned, 0);
+				reloc[r] = one_move(len, aligned, MUST_RELOCATE);
+				if (!plain[r] || !reloc[r]) {
+					printf("%-9lu %-9s mremap failed: %s\n",
+					       sizes_kib[s],
+					       aligned ? "aligned" : "unaligned",
+					       strerror(errno));
+					return 1;
+				}
+			}
+			qsort(plain, reps, sizeof(plain[0]), cmp_u64);
+			qsort(reloc, reps, sizeof(reloc[0]), cmp_u64);
+			printf("%-9lu %-9s %11llu %11llu %7.2f %9.1f %9.1f\n",
+			       sizes_kib[s], aligned ? "aligned" : "unaligned",
+			       (unsigned long long)plain[reps / 2],
+			       (unsigned long long)reloc[reps / 2],
+			       (double)reloc[reps / 2] / plain[reps / 2],
+			       plain[reps / 2] / pages, reloc[reps / 2] / pages);
+		}
+	}
+	return 0;
+}
