@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * fragment: show the fragmentation that mremap() of faulted anonymous
- * memory causes today. Runs on any Linux kernel.
+ * memory causes today, and what MREMAP_RELOCATE_ANON does about it. Runs on
+ * any Linux kernel; the last case needs the anonmove series.
  *
  * Two 64 KiB anonymous mappings, A and B, are made; B is moved with
  * mremap(MREMAP_FIXED) to sit right after A. If B was faulted in, it keeps
  * the page offset of its old address and stays a separate VMA; if it was
- * never touched, it merges with A.
+ * never touched, it merges with A; relocated, it merges although faulted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define LEN (64UL << 10)
+#define MREMAP_RELOCATE_ANON_FLAG 8
 
 /* Print the /proc/self/maps lines within [lo, hi); return how many. */
 static int show_vmas(unsigned long lo, unsigned long hi)
@@ -44,8 +47,11 @@ static int show_vmas(unsigned long lo, unsigned long hi)
 	return n;
 }
 
-/* Map A and B, optionally fault B, move B after A; return the VMA count. */
-static int move_next_to(bool fault_b)
+/*
+ * Map A and B, optionally fault B, move B after A (relocating if asked);
+ * return the VMA count, or -1 if the kernel refused the flag.
+ */
+static int move_next_to(bool fault_b, unsigned long flag)
 {
 	char *area, *a, *b, *moved;
 	int n;
@@ -68,7 +74,13 @@ static int move_next_to(bool fault_b)
 	if (fault_b)
 		memset(b, 'B', LEN);
 
-	moved = mremap(b, LEN, LEN, MREMAP_MAYMOVE | MREMAP_FIXED, a + LEN);
+	/* glibc's mremap() rejects flags it does not know: call the kernel. */
+	moved = (char *)syscall(SYS_mremap, b, LEN, LEN,
+				MREMAP_MAYMOVE | MREMAP_FIXED | flag, a + LEN);
+	if (moved == MAP_FAILED && flag && errno == EINVAL) {
+		munmap(area, 4 * LEN);
+		return -1;
+	}
 	if (moved != a + LEN) {
 		perror("fragment: mremap");
 		exit(1);
@@ -78,8 +90,9 @@ static int move_next_to(bool fault_b)
 		fprintf(stderr, "fragment: data changed by the move\n");
 		exit(1);
 	}
-	printf("  %s B moved right after faulted A:\n",
-	       fault_b ? "faulted" : "never-faulted");
+	printf("  %s B moved right after faulted A%s:\n",
+	       fault_b ? "faulted" : "never-faulted",
+	       flag ? " with MREMAP_RELOCATE_ANON" : "");
 	n = show_vmas((unsigned long)a, (unsigned long)a + 2 * LEN);
 	printf("  -> %d VMA%s for 128 KiB of contiguous anonymous memory\n\n",
 	       n, n == 1 ? "" : "s");
@@ -89,7 +102,7 @@ static int move_next_to(bool fault_b)
 
 int main(int argc, char **argv)
 {
-	int faulted, unfaulted;
+	int faulted, unfaulted, relocated;
 
 	(void)argv;
 	if (argc > 1) {
@@ -99,9 +112,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("anonmove demo: fragmentation by mremap() today\n\n");
-	faulted = move_next_to(true);
-	unfaulted = move_next_to(false);
-	printf("summary: faulted move leaves %d VMAs, unfaulted move leaves %d\n",
+	faulted = move_next_to(true, 0);
+	unfaulted = move_next_to(false, 0);
+	relocated = move_next_to(true, MREMAP_RELOCATE_ANON_FLAG);
+	if (relocated < 0)
+		printf("  (this kernel has no MREMAP_RELOCATE_ANON)\n\n");
+	printf("summary: faulted move leaves %d VMAs, unfaulted move leaves %d",
 	       faulted, unfaulted);
+	if (relocated > 0)
+		printf(", relocated faulted move leaves %d", relocated);
+	printf("\n");
 	return 0;
 }

@@ -96,6 +96,15 @@ else
 	printf '%s\n' "$out" | tail -n 20 >&2
 fi
 printf 'vm-run-exit-status\t%s\t%s\t%s\texpects 3 and arg2\n' "$st" "$rc" $(( SECONDS - t )) >>"$res"
+t=$SECONDS
+out=$("$R/scripts/vm-run.sh" --config "$cfg" --timeout 60 -- "$R/build/exit_with" 2>&1) && rc=0 || rc=$?
+if [ "$rc" = 0 ] && ! grep -q "^arg1=" <<<"$out"; then
+	st=PASS
+else
+	st=FAIL
+	printf '%s\n' "$out" | tail -n 20 >&2
+fi
+printf 'vm-run-no-arguments\t%s\t%s\t%s\texpects 0 and no argument\n' "$st" "$rc" $(( SECONDS - t )) >>"$res"
 
 echo
 printf '%-26s %-8s %6s  %s\n' TEST RESULT SECONDS SUBTESTS

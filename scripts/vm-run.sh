@@ -40,7 +40,7 @@ mkdir -p "$log"
 name=$(basename "$prog")
 {
 	printf 'run_one %q %d ./%q' "$name" "$timeout" "$name"
-	printf ' %q' "$@"
+	[ $# -eq 0 ] || printf ' %q' "$@"
 	echo
 } >"$log/job"
 "$ANONMOVE_ROOT/scripts/initramfs.sh" "$log/initrd.gz" "$log/job" "$prog"
