@@ -8,9 +8,14 @@
  *            plain move re-links whole page tables.
  * unaligned: the destination is one page off, so a plain move walks every
  *            PTE.
+ *
+ * Each size and placement is measured with 4 KiB folios and, where the
+ * kernel has them, 64 KiB folios (mTHP; PMD-sized THP switched off for the
+ * run, and every source checked through /proc/kpageflags).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,11 @@
 #define MUST_RELOCATE	16	/* MREMAP_MUST_RELOCATE_ANON */
 #define PMD_SZ		(2UL << 20)
 #define MAX_REPS	64
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
+#define KPF_HEAD	(1ULL << 15)	/* KPF_COMPOUND_HEAD */
+
+static int use_mthp;		/* populate with 64 KiB folios */
+static unsigned long not_mthp;	/* sources that did not get them */
 
 static const unsigned long sizes_kib[] = { 64, 256, 1024, 4096, 16384, 65536 };
 
@@ -62,6 +72,58 @@ static void reserve(struct region *r, unsigned long len, unsigned long off,
 			   ~(PMD_SZ - 1)) + off;
 }
 
+/* The bracketed choice in a THP "enabled" file, or "" if none. */
+static void thp_get(const char *name, char *buf, size_t size)
+{
+	char line[256], *l, *r;
+	FILE *f = fopen(name, "r");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		l = strchr(line, '[');
+		r = l ? strchr(l, ']') : NULL;
+		if (l && r && (size_t)(r - l) < size) {
+			*r = 0;
+			strcpy(buf, l + 1);
+		}
+	}
+	fclose(f);
+}
+
+static int thp_set(const char *name, const char *val)
+{
+	FILE *f = fopen(name, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/* Does the page at addr start a large folio? (root: /proc/kpageflags) */
+static int is_folio_head(void *addr)
+{
+	unsigned long page = sysconf(_SC_PAGESIZE);
+	uint64_t ent = 0, flags = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY), kfd;
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, 8, (uintptr_t)addr / page * 8) != 8)
+		ent = 0;
+	close(fd);
+	kfd = open("/proc/kpageflags", O_RDONLY);
+	if (kfd < 0)
+		return 0;
+	if (pread(kfd, &flags, 8, (ent & ((1ULL << 55) - 1)) * 8) != 8)
+		flags = 0;
+	close(kfd);
+	return !!(flags & KPF_HEAD);
+}
+
 /*
  * Move a freshly populated range once; return the latency in ns, or 0 if
  * the kernel refused (errno says why). The data is checked after the move.
@@ -75,9 +137,12 @@ static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
 
 	reserve(&src, len, 0, PROT_READ | PROT_WRITE);
 	reserve(&dst, len, aligned ? 0 : page, PROT_NONE);
-	madvise(src.base, src.len, MADV_NOHUGEPAGE);
+	if (!use_mthp)
+		madvise(src.base, src.len, MADV_NOHUGEPAGE);
 	for (i = 0; i < len; i += page)
 		src.addr[i] = (char)(i / page);
+	if (use_mthp && !is_folio_head(src.addr))
+		not_mthp++;
 
 	t0 = now_ns();
 	ret = (char *)syscall(SYS_mremap, src.addr, len, len,
@@ -96,18 +161,58 @@ static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
 	return t1 - t0;
 }
 
+/* One table row per size and placement, for the current folio size. */
+static int run_table(int reps_max)
+{
+	unsigned long page = sysconf(_SC_PAGESIZE);
+	uint64_t plain[MAX_REPS], reloc[MAX_REPS];
+	const char *folio = use_mthp ? "64k" : "4k";
+	int aligned, r, reps;
+	unsigned int s;
+
+	for (aligned = 1; aligned >= 0; aligned--) {
+		for (s = 0; s < sizeof(sizes_kib) / sizeof(sizes_kib[0]); s++) {
+			unsigned long len = sizes_kib[s] << 10;
+			double pages = (double)len / page;
+			const char *place = aligned ? "aligned" : "unaligned";
+
+			/* Fewer runs for the big sizes: each costs seconds. */
+			reps = sizes_kib[s] >= 16384 ? (reps_max + 2) / 3 : reps_max;
+			for (r = 0; r < reps; r++) {
+				plain[r] = one_move(len, aligned, 0);
+				reloc[r] = one_move(len, aligned, MUST_RELOCATE);
+				if (!plain[r] || !reloc[r]) {
+					printf("%-6s %-9lu %-9s mremap failed: %s\n",
+					       folio, sizes_kib[s], place,
+					       strerror(errno));
+					return 1;
+				}
+			}
+			qsort(plain, reps, sizeof(plain[0]), cmp_u64);
+			qsort(reloc, reps, sizeof(reloc[0]), cmp_u64);
+			printf("%-6s %-9lu %-9s %11llu %11llu %7.2f %9.1f %9.1f\n",
+			       folio, sizes_kib[s], place,
+			       (unsigned long long)plain[reps / 2],
+			       (unsigned long long)reloc[reps / 2],
+			       (double)reloc[reps / 2] / plain[reps / 2],
+			       plain[reps / 2] / pages, reloc[reps / 2] / pages);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int reps_max = argc > 1 ? atoi(argv[1]) : 15;
 	unsigned long page = sysconf(_SC_PAGESIZE);
-	uint64_t plain[MAX_REPS], reloc[MAX_REPS];
-	unsigned int s;
-	int aligned, r, reps;
+	char old64[32], old2m[32];
+	int ret;
 
 	if (argc > 2 || reps_max < 1 || reps_max > MAX_REPS) {
 		fprintf(stderr, "usage: mremap_bench [REPETITIONS (1-%d)]\n"
-			"Times plain vs relocating mremap() of populated 4 KiB\n"
-			"pages, 64 KiB to 64 MiB, PMD-aligned and not; prints\n"
+			"Times plain vs relocating mremap() of populated ranges,\n"
+			"64 KiB to 64 MiB, PMD-aligned and not, in 4 KiB folios\n"
+			"and, where the kernel has them, 64 KiB folios; prints\n"
 			"medians, their ratio and ns per page.\n", MAX_REPS);
 		return 2;
 	}
@@ -117,35 +222,27 @@ int main(int argc, char **argv)
 		       strerror(errno));
 		return 1;
 	}
-	printf("%-9s %-9s %11s %11s %7s %9s %9s\n", "size_kib", "placement",
-	       "plain_ns", "reloc_ns", "ratio", "plain/pg", "reloc/pg");
-	for (aligned = 1; aligned >= 0; aligned--) {
-		for (s = 0; s < sizeof(sizes_kib) / sizeof(sizes_kib[0]); s++) {
-			unsigned long len = sizes_kib[s] << 10;
-			double pages = (double)len / page;
+	printf("%-6s %-9s %-9s %11s %11s %7s %9s %9s\n", "folio", "size_kib",
+	       "placement", "plain_ns", "reloc_ns", "ratio", "plain/pg",
+	       "reloc/pg");
+	ret = run_table(reps_max);
+	if (ret)
+		return ret;
 
-			/* Fewer runs for the big sizes: each costs seconds. */
-			reps = sizes_kib[s] >= 16384 ? (reps_max + 2) / 3 : reps_max;
-			for (r = 0; r < reps; r++) {
-				plain[r] = one_move(len, aligned, 0);
-				reloc[r] = one_move(len, aligned, MUST_RELOCATE);
-				if (!plain[r] || !reloc[r]) {
-					printf("%-9lu %-9s mremap failed: %s\n",
-					       sizes_kib[s],
-					       aligned ? "aligned" : "unaligned",
-					       strerror(errno));
-					return 1;
-				}
-			}
-			qsort(plain, reps, sizeof(plain[0]), cmp_u64);
-			qsort(reloc, reps, sizeof(reloc[0]), cmp_u64);
-			printf("%-9lu %-9s %11llu %11llu %7.2f %9.1f %9.1f\n",
-			       sizes_kib[s], aligned ? "aligned" : "unaligned",
-			       (unsigned long long)plain[reps / 2],
-			       (unsigned long long)reloc[reps / 2],
-			       (double)reloc[reps / 2] / plain[reps / 2],
-			       plain[reps / 2] / pages, reloc[reps / 2] / pages);
-		}
+	thp_get(THP_DIR "hugepages-64kB/enabled", old64, sizeof(old64));
+	thp_get(THP_DIR "hugepages-2048kB/enabled", old2m, sizeof(old2m));
+	if (!old64[0] || !old2m[0] ||
+	    thp_set(THP_DIR "hugepages-64kB/enabled", "always") ||
+	    thp_set(THP_DIR "hugepages-2048kB/enabled", "never")) {
+		printf("64k    (no 64 KiB anonymous THP here: not measured)\n");
+		return 0;
 	}
-	return 0;
+	use_mthp = 1;
+	ret = run_table(reps_max);
+	thp_set(THP_DIR "hugepages-64kB/enabled", old64);
+	thp_set(THP_DIR "hugepages-2048kB/enabled", old2m);
+	if (not_mthp)
+		printf("warning: %lu 64k sources were not 64 KiB folios\n",
+		       not_mthp);
+	return ret;
 }
