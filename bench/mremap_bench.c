@@ -10,8 +10,9 @@
  *            PTE.
  *
  * Each size and placement is measured with 4 KiB folios and, where the
- * kernel has them, 64 KiB folios (mTHP; PMD-sized THP switched off for the
- * run, and every source checked through /proc/kpageflags).
+ * kernel has them, 64 KiB folios (mTHP, with PMD-sized THP switched off)
+ * and, from 2 MiB up, PMD-sized THPs (64 KiB ones switched off); every
+ * large-folio source is checked through /proc/kpageflags.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,8 +32,9 @@
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
 #define KPF_HEAD	(1ULL << 15)	/* KPF_COMPOUND_HEAD */
 
-static int use_mthp;		/* populate with 64 KiB folios */
-static unsigned long not_mthp;	/* sources that did not get them */
+enum folio_kind { SMALL, MTHP, THP };
+static int kind;		/* enum folio_kind: what sources get */
+static unsigned long not_large;	/* large-folio sources that were not */
 
 static const unsigned long sizes_kib[] = { 64, 256, 1024, 4096, 16384, 65536 };
 
@@ -137,12 +139,12 @@ static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
 
 	reserve(&src, len, 0, PROT_READ | PROT_WRITE);
 	reserve(&dst, len, aligned ? 0 : page, PROT_NONE);
-	if (!use_mthp)
-		madvise(src.base, src.len, MADV_NOHUGEPAGE);
+	madvise(src.base, src.len, kind == SMALL ? MADV_NOHUGEPAGE :
+		kind == THP ? MADV_HUGEPAGE : MADV_NORMAL);
 	for (i = 0; i < len; i += page)
 		src.addr[i] = (char)(i / page);
-	if (use_mthp && !is_folio_head(src.addr))
-		not_mthp++;
+	if (kind != SMALL && !is_folio_head(src.addr))
+		not_large++;
 
 	t0 = now_ns();
 	ret = (char *)syscall(SYS_mremap, src.addr, len, len,
@@ -166,7 +168,7 @@ static int run_table(int reps_max)
 {
 	unsigned long page = sysconf(_SC_PAGESIZE);
 	uint64_t plain[MAX_REPS], reloc[MAX_REPS];
-	const char *folio = use_mthp ? "64k" : "4k";
+	const char *folio = kind == THP ? "2m" : kind == MTHP ? "64k" : "4k";
 	int aligned, r, reps;
 	unsigned int s;
 
@@ -175,6 +177,9 @@ static int run_table(int reps_max)
 			unsigned long len = sizes_kib[s] << 10;
 			double pages = (double)len / page;
 			const char *place = aligned ? "aligned" : "unaligned";
+
+			if (kind == THP && len < PMD_SZ)
+				continue;
 
 			/* Fewer runs for the big sizes: each costs seconds. */
 			reps = sizes_kib[s] >= 16384 ? (reps_max + 2) / 3 : reps_max;
@@ -212,8 +217,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: mremap_bench [REPETITIONS (1-%d)]\n"
 			"Times plain vs relocating mremap() of populated ranges,\n"
 			"64 KiB to 64 MiB, PMD-aligned and not, in 4 KiB folios\n"
-			"and, where the kernel has them, 64 KiB folios; prints\n"
-			"medians, their ratio and ns per page.\n", MAX_REPS);
+			"and, where the kernel has them, 64 KiB and 2 MiB THPs;\n"
+			"prints medians, their ratio and ns per page.\n",
+			MAX_REPS);
 		return 2;
 	}
 	if (!one_move(page, 0, MUST_RELOCATE)) {
@@ -231,18 +237,24 @@ int main(int argc, char **argv)
 
 	thp_get(THP_DIR "hugepages-64kB/enabled", old64, sizeof(old64));
 	thp_get(THP_DIR "hugepages-2048kB/enabled", old2m, sizeof(old2m));
-	if (!old64[0] || !old2m[0] ||
-	    thp_set(THP_DIR "hugepages-64kB/enabled", "always") ||
-	    thp_set(THP_DIR "hugepages-2048kB/enabled", "never")) {
-		printf("64k    (no 64 KiB anonymous THP here: not measured)\n");
-		return 0;
+	for (kind = MTHP; kind <= THP && !ret; kind++) {
+		if (!old64[0] || !old2m[0] ||
+		    thp_set(THP_DIR "hugepages-64kB/enabled",
+			    kind == MTHP ? "always" : "never") ||
+		    thp_set(THP_DIR "hugepages-2048kB/enabled",
+			    kind == THP ? "always" : "never")) {
+			printf("%-6s (no such anonymous THP here: not measured)\n",
+			       kind == MTHP ? "64k" : "2m");
+			continue;
+		}
+		ret = run_table(reps_max);
 	}
-	use_mthp = 1;
-	ret = run_table(reps_max);
-	thp_set(THP_DIR "hugepages-64kB/enabled", old64);
-	thp_set(THP_DIR "hugepages-2048kB/enabled", old2m);
-	if (not_mthp)
-		printf("warning: %lu 64k sources were not 64 KiB folios\n",
-		       not_mthp);
+	if (old64[0] && old2m[0]) {
+		thp_set(THP_DIR "hugepages-64kB/enabled", old64);
+		thp_set(THP_DIR "hugepages-2048kB/enabled", old2m);
+	}
+	if (not_large)
+		printf("warning: %lu sources were not large folios\n",
+		       not_large);
 	return ret;
 }
