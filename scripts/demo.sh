@@ -9,7 +9,8 @@ usage: $0
 Prepares the kernel tree, builds the bench config (no debug options),
 boots it under QEMU once and runs, in order:
   fragment        the fragmentation a plain mremap() leaves today
-  mremap_bench    plain vs relocating mremap() latency, 64 KiB-64 MiB
+  mremap_bench    plain vs relocating mremap() latency, 64 KiB-64 MiB,
+                  in 4 KiB, 64 KiB (mTHP) and 2 MiB (THP) folios
 Output is printed and kept in build/demo/ (console.log, report.txt).
 USAGE
 	exit 0
