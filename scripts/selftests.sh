@@ -25,8 +25,9 @@ mkdir -p "$dst"
 
 if [ $# -eq 0 ]; then
 	# Every program named in the list that the mm Makefile builds.
-	set -- $(awk '!/^#/ && NF >= 3 { sub("^\\./", "", $3); print $3 }' \
-		"$ANONMOVE_ROOT/tests/vm-tests.list" |
+	set -- $(awk '!/^#/ && NF >= 3 { for (i = 3; i <= NF; i++)
+			if ($i ~ /^\.\//) print substr($i, 3) }' \
+		"$ANONMOVE_ROOT/tests/vm-tests.list" | sort -u |
 		while read -r t; do [ -f "$sel/$t.c" ] && echo "$t"; done)
 fi
 targets=()
