@@ -32,9 +32,14 @@ if [ $# -eq 0 ]; then
 fi
 targets=()
 for t in "$@"; do targets+=("$dst/$t"); done
+# A failed build must not leave an older binary to be run: check make's
+# status, not only that the programs exist.
+rc=0
 make -s -C "$sel" OUTPUT="$dst" KHDR_INCLUDES="-isystem $hdr" \
 	LDFLAGS=-static -j"$JOBS" "${targets[@]}" 2>&1 |
-	grep -v "statically linked applications requires at runtime" || true
+	{ grep -v "statically linked applications requires at runtime" || :; } ||
+	rc=$?
+[ "$rc" -eq 0 ] || die "building the selftests failed (make exit $rc)"
 for t in "${targets[@]}"; do
 	[ -x "$t" ] || die "selftest $(basename "$t") did not build"
 done
