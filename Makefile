@@ -8,15 +8,18 @@ LDFLAGS := -static
 B       := build
 
 # User-space programs, statically linked so they run in the guest as is.
-PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench
+PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench $(B)/anonfrag \
+	 $(B)/fraglayout
 
-.PHONY: all progs deps tree kernel selftests check demo vm-run export clean help
+.PHONY: all progs deps tree kernel selftests check check-host demo vm-run export clean help
 
 all: progs
 
 help:
 	@echo "make demo      build everything, boot the patched kernel, run the demo"
 	@echo "make check     build everything and run every test in the patched kernel"
+	@echo "make check-host  run the analyser's tests on this machine's kernel"
+	@echo "build/anonfrag [-j] [PID...]  unmerged anonymous VMAs, any kernel"
 	@echo "make vm-run PROG=<static binary> ARGS=\"...\" [CONFIG=debug|bench|kasan]"
 	@echo "make kernel [CONFIG=...]   build the patched kernel only"
 	@echo "make export    write the kernel tree's commits back to patches/"
@@ -26,6 +29,8 @@ progs: $(PROGS)
 $(B)/fragment: demo/fragment.c
 $(B)/exit_with: tests/harness/exit_with.c
 $(B)/mremap_bench: bench/mremap_bench.c
+$(B)/anonfrag: tools/anonfrag/anonfrag.c
+$(B)/fraglayout: tests/anonfrag/fraglayout.c
 
 $(PROGS):
 	@mkdir -p $(B)
@@ -45,6 +50,10 @@ selftests: kernel
 
 check: deps
 	scripts/check.sh
+
+# The tests that need no VM: the analyser against the host's own kernel.
+check-host: $(B)/anonfrag $(B)/fraglayout
+	tests/anonfrag/anonfrag_test.sh $(B)/anonfrag $(B)/fraglayout
 
 demo: deps
 	scripts/demo.sh

@@ -50,6 +50,18 @@ fi
 sub=$(grep -o '[0-9]* tests run, [0-9]* passed, [0-9]* failed' "$log/vma-tests.txt" || echo -)
 vma_row="vma-unit-tests\t$st\t-\t$(( SECONDS - t ))\t$sub"
 
+# The analyser runs on any kernel: test it on the host's own too.
+t=$SECONDS
+if "$R/tests/anonfrag/anonfrag_test.sh" "$R/build/anonfrag" "$R/build/fraglayout" \
+	>"$log/anonfrag-host.txt" 2>&1; then
+	st=PASS
+else
+	st=FAIL
+	grep -v "^ok" "$log/anonfrag-host.txt" >&2
+fi
+sub=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 pass, \2 fail/p' "$log/anonfrag-host.txt")
+host_row="anonfrag-host\t$st\t-\t$(( SECONDS - t ))\t${sub:--}"
+
 # One guest job per line of the list.
 files=() job=$log/job
 : >"$job"
@@ -57,8 +69,15 @@ while read -r name limit cmd args; do
 	case $name in ''|'#'*) continue ;; esac
 	[ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $name "* ]] || continue
 	printf 'run_one %s %s %s %s\n' "$name" "$limit" "$cmd" "$args" >>"$job"
+	# ./NAME: a kernel selftest, else one of our programs or test scripts.
 	for w in $cmd $args; do
-		case $w in ./*) files+=("$KBUILD_ROOT/$cfg/selftests/mm/${w#./}") ;; esac
+		case $w in ./*) ;; *) continue ;; esac
+		f=
+		for d in "$KBUILD_ROOT/$cfg/selftests/mm" "$R/build" "$R"/tests/*; do
+			[ -f "$d/${w#./}" ] && { f=$d/${w#./}; break; }
+		done
+		[ -n "$f" ] || die "$name: no program ${w#./}"
+		files+=("$f")
 	done
 done <"$R/tests/vm-tests.list"
 "$R/scripts/initramfs.sh" "$log/initrd.gz" "$job" "${files[@]}"
@@ -83,7 +102,7 @@ else
 	printf 'kernel-log\tFAIL\t-\t-\tguest did not finish\n' >>"$res"
 fi
 
-printf "$cp_row\n$vma_row\n" >>"$res"
+printf "$cp_row\n$vma_row\n$host_row\n" >>"$res"
 
 # The harness checks itself: vm-run passes arguments and the exit status.
 note "harness: make vm-run returns the program's exit status"
