@@ -11,7 +11,7 @@ B       := build
 PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench $(B)/anonfrag \
 	 $(B)/fraglayout
 
-.PHONY: all progs deps tree kernel selftests check check-host demo vm-run export clean help
+.PHONY: all progs deps tree kernel selftests check check-host soak demo vm-run export clean help
 
 all: progs
 
@@ -19,6 +19,7 @@ help:
 	@echo "make demo      build everything, boot the patched kernel, run the demo"
 	@echo "make check     build everything and run every test in the patched kernel"
 	@echo "make check-host  run the analyser's tests on this machine's kernel"
+	@echo "make soak [SOAK_SECONDS=1800]  stress-ng with every move relocating"
 	@echo "build/anonfrag [-j] [PID...]  unmerged anonymous VMAs, any kernel"
 	@echo "make vm-run PROG=<static binary> ARGS=\"...\" [CONFIG=debug|bench|kasan]"
 	@echo "make kernel [CONFIG=...]   build the patched kernel only"
@@ -50,6 +51,11 @@ selftests: kernel
 
 check: deps
 	scripts/check.sh
+
+# SOAK_SECONDS of stress-ng with relocation on (make check runs 120 s of it).
+SOAK_SECONDS ?= 1800
+soak: deps
+	scripts/soak.sh $(SOAK_SECONDS)
 
 # The tests that need no VM: the analyser against the host's own kernel.
 check-host: $(B)/anonfrag $(B)/fraglayout

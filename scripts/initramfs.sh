@@ -25,6 +25,7 @@ mkdir -p "$stage"/{bin,sbin,usr/bin,proc,sys,dev,tmp,t,etc/anonmove,root}
 cp "$bb" "$stage/bin/busybox"
 cp "$ANONMOVE_ROOT/guest/init" "$stage/init"
 cp "$ANONMOVE_ROOT/guest/with-relocation" "$ANONMOVE_ROOT/guest/uffd-except-events" \
+	"$ANONMOVE_ROOT/guest/soak" \
 	"$stage/bin/"
 cp "$job" "$stage/etc/anonmove/job"
 chmod 755 "$stage/init"
@@ -32,4 +33,13 @@ for f in "$@"; do
 	[ -e "$f" ] || die "$f does not exist; build it first"
 	cp -L "$f" "$stage/t/"
 done
+# Debian's stress-ng, for the soak, with the shared libraries it needs at
+# the paths it looks for them; only when the job runs it (it is ~20 MiB).
+if grep -qwE "stress-ng|soak" "$job"; then
+	sng=$(command -v stress-ng) || die "stress-ng not found; run scripts/deps.sh"
+	for f in "$sng" $(ldd "$sng" | grep -o '/[^ ]*'); do
+		mkdir -p "$stage$(dirname "$f")"
+		cp -L "$f" "$stage$f"
+	done
+fi
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
