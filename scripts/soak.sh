@@ -25,8 +25,9 @@ rm -f "$out/results.tsv" "$out/console.log" "$out/splats.txt"
 "$R/scripts/deps.sh"
 "$R/scripts/tree.sh"
 kernel=$("$R/scripts/kbuild.sh" debug | tail -n 1)
-echo "run_one soak $(( secs + 300 )) soak $secs" >"$out/job"
-"$R/scripts/initramfs.sh" "$out/initrd.gz" "$out/job"
+make -s -C "$R" build/seqcheck
+echo "run_one soak $(( secs + 300 )) soak $secs ./seqcheck" >"$out/job"
+"$R/scripts/initramfs.sh" "$out/initrd.gz" "$out/job" "$R/build/seqcheck"
 note "booting the debug kernel for a ${secs}s soak"
 rc=0
 "$R/scripts/vm.sh" --kernel "$kernel" --initrd "$out/initrd.gz" --log "$out" \

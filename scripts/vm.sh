@@ -71,6 +71,9 @@ lineno=0 last_splat=0
 
 coproc QEMU { exec "${qemu[@]}" 2>&1; }
 qpid=$QEMU_PID
+# Bash unsets QEMU[] as soon as QEMU exits, while its last lines may still
+# be in the pipe: read from a copy of the descriptor, to the end.
+exec {qout}<&"${QEMU[0]}"
 
 while :; do
 	t=$(now)
@@ -85,7 +88,7 @@ while :; do
 		fi
 		break
 	fi
-	if ! IFS= read -r -t $(( limit - t )) line <&"${QEMU[0]}"; then
+	if ! IFS= read -r -t $(( limit - t )) line <&"$qout"; then
 		[ $? -gt 128 ] && continue # read timed out: re-check deadlines
 		break                      # EOF: QEMU exited
 	fi
@@ -147,7 +150,9 @@ if kill -0 "$qpid" 2>/dev/null; then
 	fi
 	kill "$qpid" 2>/dev/null || true
 fi
-wait "$qpid" 2>/dev/null || true
+qrc=0
+wait "$qpid" 2>/dev/null || qrc=$?
+exec {qout}<&-
 secs=$(( $(now) - start ))
 echo "$secs" >"$log/boot-seconds"
 
@@ -164,7 +169,7 @@ if [ "$done" != 1 ]; then
 	[ -n "$why" ] || why="guest stopped before finishing (crash or panic?)"
 	[ -n "$job" ] && [ -z "${why##guest*}" ] &&
 		printf '%s\tCRASH\t-\t%s\t-\n' "$job" $(( $(now) - job_start )) >>"$log/results.tsv"
-	echo "error: $why; last console lines:" >&2
+	echo "error: $why (QEMU exit status $qrc); last console lines:" >&2
 	tail -n 30 "$log/console.log" >&2
 	exit 2
 fi
