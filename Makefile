@@ -9,7 +9,7 @@ B       := build
 
 # User-space programs, statically linked so they run in the guest as is.
 PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench $(B)/anonfrag \
-	 $(B)/fraglayout $(B)/seqcheck
+	 $(B)/fraglayout $(B)/seqcheck $(B)/workloads
 
 .PHONY: all progs deps tree kernel selftests check check-host soak demo vm-run export clean help
 
@@ -33,6 +33,7 @@ $(B)/mremap_bench: bench/mremap_bench.c
 $(B)/anonfrag: tools/anonfrag/anonfrag.c
 $(B)/fraglayout: tests/anonfrag/fraglayout.c
 $(B)/seqcheck: tests/seqcheck/seqcheck.c
+$(B)/workloads: demo/workloads.c
 
 $(PROGS):
 	@mkdir -p $(B)

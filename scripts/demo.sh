@@ -10,9 +10,14 @@ Prepares the kernel tree, builds the bench config (no debug options),
 boots it under QEMU once and runs, in order:
   fragment        the fragmentation a plain mremap() leaves today
   anonfrag_modes  the analyser on a fragmented process, relocation off/on
+  workloads       a realloc()-heavy log collector and a region-compacting
+                  GC, relocation off/on/auto: VMA counts, EFAULTs, times;
+                  the GC on vm.max_map_count=256 (demo/workloads.c)
   mremap_bench    plain vs relocating mremap() latency, 64 KiB-64 MiB,
                   in 4 KiB, 64 KiB (mTHP) and 2 MiB (THP) folios
-Output is printed and kept in build/demo/ (console.log, report.txt).
+Output is printed and kept in build/demo/ (console.log, report.txt); the
+report with plots goes to a new folder build/demo/report-DATE-TIME/
+(summary.txt, *.png, *.tsv: scripts/demo-report.sh).
 USAGE
 	exit 0
 fi
@@ -26,16 +31,18 @@ make -s -C "$R" progs
 cat >"$out/job" <<JOB
 run_one fragment 120 ./fragment
 run_one anonfrag_modes 120 ./anonfrag_modes.sh
+run_one workloads 600 ./workloads.sh
 run_one mremap_bench 900 ./mremap_bench
 JOB
 "$R/scripts/initramfs.sh" "$out/initrd.gz" "$out/job" "$R/build/fragment" \
 	"$R/demo/anonfrag_modes.sh" "$R/build/anonfrag" "$R/build/fraglayout" \
-	"$R/build/mremap_bench"
+	"$R/build/mremap_bench" "$R/demo/workloads.sh" "$R/build/workloads"
 note "booting the bench kernel"
 rc=0
 "$R/scripts/vm.sh" --kernel "$kernel" --initrd "$out/initrd.gz" --log "$out" \
-	--echo jobs --timeout 1500 | tee "$out/report.txt" || rc=$?
-echo "report: $out/report.txt"
+	--echo jobs --timeout 1500 | grep -v '^@@ ' | tee "$out/report.txt" || rc=$?
+dir=$out/report-$(date -u +%Y%m%d-%H%M%S)
+"$R/scripts/demo-report.sh" "$out/console.log" "$dir"
 awk -F'\t' '$2 != "PASS" { bad = 1; print "demo step failed: " $1 > "/dev/stderr" }
 	END { exit bad }' "$out/results.tsv" || rc=1
 exit $rc

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Turn the output of one `make demo` boot into a report folder: the series
+# as TSV, plots (gnuplot, PNG) and summary.txt with the headline numbers.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+if [ "${1:-}" = --help ] || [ $# -ne 2 ]; then
+	cat <<USAGE
+usage: $0 REPORT.TXT OUTDIR
+REPORT.TXT is what the demo guest printed (build/demo/report.txt). Writes
+OUTDIR/{realloc,gc,maxmap}-{off,on,auto}.tsv, bench*.tsv, *.png and
+summary.txt (also printed).
+USAGE
+	[ "${1:-}" = --help ] && exit 0 || exit 2
+fi
+in=$1 out=$2
+mkdir -p "$out"
+for w in realloc gc maxmap; do
+	for m in off on auto; do
+		awk -v w="$w" -v m="$m" '$1 == "@@" && $2 == w && $3 == m {
+			$1 = $2 = $3 = ""; sub(/^ +/, ""); print }' "$in" >"$out/$w-$m.tsv"
+	done
+done
+awk '$1 ~ /^(4k|64k|2m)$/ && $3 ~ /aligned$/ { print $1, $2, $3, $6 }' "$in" >"$out/bench.tsv"
+
+# The summary lines the workloads print, and ratios of their times.
+us() { sed -n "s/^$1 $2: .* \([0-9]*\) us.*/\1/p" "$in" | head -n 1; }
+ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
+	local a b
+	a=$(us "$1" "$2") b=$(us "$1" off)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] &&
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }' || echo "-"
+}
+{
+	echo "anonmove demo, $(date -u '+%Y-%m-%d %H:%M UTC'), one boot of the bench kernel"
+	echo
+	grep -E '^(realloc|gc|maxmap: gc) (off|on|auto)' "$in" || true
+	echo
+	printf '%-34s %10s %10s %10s\n' "" off on auto
+	row() { printf '%-34s %10s %10s %10s\n' "$@"; }
+	last() { # last WORKLOAD MODE COLUMN: the value in the last step's line
+		awk -v c="$3" '{ v = $c } END { print (v == "" ? "-" : v) }' "$out/$1-$2.tsv"; }
+	sum() { awk -v c="$3" '{ s += $c } END { print s + 0 }' "$out/$1-$2.tsv"; }
+	row "realloc: process VMAs at the end" "$(last realloc off 2)" "$(last realloc on 2)" "$(last realloc auto 2)"
+	row "realloc: time, ratio to off" 1.00 "$(ratio realloc on)" "$(ratio realloc auto)"
+	row "gc: heap VMAs after last cycle" "$(last gc off 2)" "$(last gc on 2)" "$(last gc auto 2)"
+	row "gc: EFAULT on multi-region moves" "$(sum gc off 5)" "$(sum gc on 5)" "$(sum gc auto 5)"
+	row "gc: compaction time, ratio to off" 1.00 "$(ratio gc on)" "$(ratio gc auto)"
+	row "max_map_count 256: cycles done" "$(wc -l <"$out/maxmap-off.tsv")" \
+		"$(wc -l <"$out/maxmap-on.tsv")" "$(wc -l <"$out/maxmap-auto.tsv")"
+	row "max_map_count 256: heap VMAs last" "$(last maxmap off 2)" "$(last maxmap on 2)" "$(last maxmap auto 2)"
+	echo
+	echo "mremap() latency, relocating / plain (same boot):"
+	awk '{ r[$1 " " $3] = r[$1 " " $3] sprintf(" %6s KiB %s", $2, $4) }
+		END { for (k in r) print "  " k ":" r[k] }' "$out/bench.tsv" | sort
+} >"$out/summary.txt"
+
+plot() { # plot FILE TITLE XLABEL YLABEL SERIES...
+	local f=$1 t=$2 x=$3 y=$4
+	shift 4
+	gnuplot <<GP
+set terminal pngcairo size 900,500 noenhanced
+set output "$out/$f"
+set title "$t"
+set xlabel "$x"
+set ylabel "$y"
+set key top left
+$( [ "$f" = bench-ratio.png ] && echo "set logscale x 2" )
+set grid
+plot $*
+GP
+}
+modes() { # modes WORKLOAD COLUMN: one line per mode that has data
+	local s= m
+	for m in off on auto; do
+		[ -s "$out/$1-$m.tsv" ] || continue
+		s+="${s:+, }\"$out/$1-$m.tsv\" using 1:$2 with linespoints title \"$m\""
+	done
+	echo "$s"
+}
+if command -v gnuplot >/dev/null; then
+	[ -s "$out/realloc-off.tsv" ] && plot realloc-vmas.png \
+		"realloc workload: VMAs of the process after each round" round VMAs "$(modes realloc 2)"
+	[ -s "$out/gc-off.tsv" ] && plot gc-vmas.png \
+		"GC workload: heap VMAs after each compaction" cycle VMAs "$(modes gc 2)"
+	[ -s "$out/gc-off.tsv" ] && plot gc-time.png \
+		"GC workload: compaction time per cycle (TCG guest)" cycle microseconds "$(modes gc 3)"
+	[ -s "$out/maxmap-off.tsv" ] && plot maxmap-vmas.png \
+		"GC, 1024 regions, vm.max_map_count=256: heap VMAs per cycle (a line ends at ENOMEM)" \
+		cycle VMAs "$(modes maxmap 2), 256 with lines dashtype 2 title \"max_map_count\""
+	if [ -s "$out/bench.tsv" ]; then
+		s=
+		for k in 4k-aligned 4k-unaligned 64k-aligned 64k-unaligned 2m-aligned 2m-unaligned; do
+			awk -v k="$k" '$1 "-" $3 == k { print $2, $4 }' "$out/bench.tsv" >"$out/bench-$k.tsv"
+			s+="${s:+, }\"$out/bench-$k.tsv\" using 1:2 with linespoints title \"$k\""
+		done
+		plot bench-ratio.png "mremap() latency: relocating / plain, by folio size and placement" \
+			"size (KiB)" ratio "$s, 1 with lines dashtype 2 notitle"
+	fi
+else
+	echo "gnuplot not found: no plots (scripts/deps.sh installs gnuplot-nox)" >&2
+fi
+cat "$out/summary.txt"
+echo "report folder: $out ($(cd "$out" && ls | tr '\n' ' '))"
