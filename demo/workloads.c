@@ -3,9 +3,11 @@
  * workloads: what relocating moves buy two kinds of programs that move
  * anonymous memory with mremap(), run in one relocation mode per call.
  *
- *   workloads realloc MODE   a log collector: buffers grown by glibc
+ *   workloads realloc MODE   a log collector: 48 buffers grown by glibc
  *                            realloc() (mremap(MREMAP_MAYMOVE) underneath)
- *                            among other anonymous mappings that come and go
+ *                            from 64 KiB by a quarter to a half each round,
+ *                            flushed (freed, started again) at 2 MiB, among
+ *                            other anonymous mappings that come and go
  *   workloads gc MODE [REGIONS PAGES CYCLES]
  *                            a region-based compacting collector: a heap of
  *                            regions, a third of them die each cycle (in
@@ -114,7 +116,8 @@ static long rnd_below(long n)
 
 static void run_realloc(void)
 {
-	size_t len[BUFS], moved = 0, reallocs = 0;
+	size_t len[BUFS], moved = 0, reallocs = 0, flushes = 0;
+	uint32_t tag[BUFS], next_tag = 0;
 	void *other[OTHERS] = { 0 };
 	char *buf[BUFS];
 	long t0 = now_us(), t;
@@ -123,13 +126,8 @@ static void run_realloc(void)
 	/* glibc serves these from mmap() and grows them with mremap(). */
 	mallopt(M_MMAP_THRESHOLD, 64 << 10);
 	for (int b = 0; b < BUFS; b++) {
-		len[b] = 64 << 10;
-		buf[b] = malloc(len[b]);
-		if (!buf[b]) {
-			perror("workloads: malloc");
-			exit(1);
-		}
-		fill(buf[b], 0, len[b], b + 1);
+		len[b] = 0;
+		buf[b] = NULL;
 	}
 	for (int r = 1; r <= ROUNDS; r++) {
 		long t1 = now_us();
@@ -138,17 +136,26 @@ static void run_realloc(void)
 			size_t grow = len[b] / 4 + (size_t)rnd_below(len[b] / 4 / PAGE + 1) * PAGE;
 			char *p;
 
-			if (len[b] + grow > BUF_MAX)
-				continue;
+			/* A full buffer is flushed and starts again. */
+			if (!buf[b] || len[b] + grow > BUF_MAX) {
+				if (buf[b])
+					check(buf[b], len[b], tag[b], "buffer");
+				free(buf[b]);
+				flushes += buf[b] != NULL;
+				buf[b] = NULL;
+				len[b] = 0;
+				grow = 64 << 10;
+				tag[b] = ++next_tag;
+			}
 			p = realloc(buf[b], len[b] + grow);
 			if (!p) {
 				nomem_at = r;
 				break;
 			}
-			moved += p != buf[b];
-			reallocs++;
+			moved += buf[b] && p != buf[b];
+			reallocs += buf[b] != NULL;
 			buf[b] = p;
-			fill(p, len[b], len[b] + grow, b + 1);
+			fill(p, len[b], len[b] + grow, tag[b]);
 			len[b] += grow;
 			/* Something else maps and unmaps memory meanwhile. */
 			if (b % 4 == 0) {
@@ -174,9 +181,9 @@ static void run_realloc(void)
 	}
 	t = now_us() - t0;
 	for (int b = 0; b < BUFS; b++)
-		check(buf[b], len[b], b + 1, "buffer");
-	printf("realloc %s: %zu realloc() calls, %zu moved the buffer; VMAs at the end %d, at most %d; %ld us%s\n",
-	       mode_name, reallocs, moved, n, max, t,
+		check(buf[b], len[b], tag[b], "buffer");
+	printf("realloc %s: %zu realloc() calls, %zu moved the buffer, %zu flushes; VMAs at the end %d, at most %d; %ld us%s\n",
+	       mode_name, reallocs, moved, flushes, n, max, t,
 	       nomem_at ? " (ENOMEM: vm.max_map_count reached)" : "");
 }
 
@@ -187,7 +194,7 @@ struct heap {
 	long regions, pages;	/* region count, pages per region */
 	uint32_t *tag;		/* per slot: 0 free, else the live region's tag */
 	uint32_t next_tag;
-	unsigned long calls, efaults, vmas_in_heap;
+	unsigned long calls, multi, efaults;
 };
 
 static char *slot(struct heap *h, long i)
@@ -222,6 +229,7 @@ static bool move_regions(struct heap *h, long src, long n, long dst)
 	void *r;
 
 	h->calls++;
+	h->multi += n > 1;
 	r = mremap(slot(h, src), n * region_len(h), n * region_len(h),
 		   MREMAP_MAYMOVE | MREMAP_FIXED, slot(h, dst));
 	if (r == MAP_FAILED && errno == EFAULT && n > 1) {
@@ -347,8 +355,8 @@ static void run_gc(long regions, long pages, int cycles)
 			if (!alloc_region(&h, i))
 				nomem_at = c;
 	}
-	printf("gc %s: %ld regions of %ld KiB, %d cycles: %lu mremap() calls, %lu EFAULT (a run of regions spanning VMAs), heap VMAs at the end %d; compaction %ld us%s\n",
-	       mode_name, regions, pages * PAGE / 1024, c - 1, moved_total, h.efaults,
+	printf("gc %s: %ld regions of %ld KiB, %d cycles: %lu mremap() calls, %lu of several regions, %lu of those EFAULT (the regions were separate VMAs), heap VMAs at the end %d; compaction %ld us%s\n",
+	       mode_name, regions, pages * PAGE / 1024, c - 1, moved_total, h.multi, h.efaults,
 	       heap_vmas(&h), t_compact,
 	       nomem_at ? " (ENOMEM: vm.max_map_count reached)" : "");
 	if (nomem_at)

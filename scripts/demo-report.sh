@@ -34,7 +34,7 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 {
 	echo "anonmove demo, $(date -u '+%Y-%m-%d %H:%M UTC'), one boot of the bench kernel"
 	echo
-	grep -E '^(realloc|gc|maxmap: gc) (off|on|auto)' "$in" || true
+	grep -E '^(realloc|gc|maxmap: gc) (off|on|auto)|^vm\.' "$in" || true
 	echo
 	printf '%-34s %10s %10s %10s\n' "" off on auto
 	row() { printf '%-34s %10s %10s %10s\n' "$@"; }
@@ -49,6 +49,8 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 	row "max_map_count 256: cycles done" "$(wc -l <"$out/maxmap-off.tsv")" \
 		"$(wc -l <"$out/maxmap-on.tsv")" "$(wc -l <"$out/maxmap-auto.tsv")"
 	row "max_map_count 256: heap VMAs last" "$(last maxmap off 2)" "$(last maxmap on 2)" "$(last maxmap auto 2)"
+	echo "(auto relocates from vm.anon_relocate_auto_map_count VMAs: 64 for realloc"
+	echo " and gc, 128 = half of vm.max_map_count for the max_map_count runs)"
 	echo
 	echo "mremap() latency, relocating / plain (same boot):"
 	awk '{ r[$1 " " $3] = r[$1 " " $3] sprintf(" %6s KiB %s", $2, $4) }
@@ -64,7 +66,7 @@ set output "$out/$f"
 set title "$t"
 set xlabel "$x"
 set ylabel "$y"
-set key top left
+set key outside right top
 $( [ "$f" = bench-ratio.png ] && echo "set logscale x 2" )
 set grid
 plot $*
