@@ -34,7 +34,7 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 {
 	echo "anonmove demo, $(date -u '+%Y-%m-%d %H:%M UTC'), one boot of the bench kernel"
 	echo
-	grep -E '^(realloc|gc|maxmap: gc) (off|on|auto)|^vm\.' "$in" || true
+	grep -E '^(realloc|gc|maxmap: gc) (off|on|auto)|^vm\.(anon_relocate_auto|max_map)' "$in" || true
 	echo
 	printf '%-34s %10s %10s %10s\n' "" off on auto
 	row() { printf '%-34s %10s %10s %10s\n' "$@"; }
