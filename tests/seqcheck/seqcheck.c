@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,11 +125,8 @@ static char *addr_of(struct model *m, long p)
 	return m->base + p * PAGE;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-#include <stdarg.h>
 /* Describe the current step, for the failure report and -v. */
-static void say(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
 {
 	char *h = history[hist_step % HISTORY];
 	va_list ap;
