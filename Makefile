@@ -11,9 +11,9 @@ B       := build
 PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench $(B)/anonfrag \
 	 $(B)/fraglayout $(B)/seqcheck $(B)/workloads
 
-.PHONY: all progs deps tree kernel selftests check check-host soak demo vm-run export clean help
+.PHONY: all progs lib install example deps tree kernel selftests check check-host soak demo vm-run export clean help
 
-all: progs
+all: progs lib
 
 help:
 	@echo "make demo      build everything, boot the patched kernel, run the demo"
@@ -38,6 +38,56 @@ $(B)/workloads: demo/workloads.c
 $(PROGS):
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# libanonmove: relocating moves on any kernel (lib/anonmove/anonmove.h).
+PREFIX  ?= /usr/local
+LIBDIR  := lib/anonmove
+LIBOBJ  := $(patsubst $(LIBDIR)/%.c,$(B)/lib/%.o,$(wildcard $(LIBDIR)/*.c))
+LIBA    := $(B)/libanonmove.a
+LIBSO   := $(B)/libanonmove.so.1
+
+lib: $(LIBA) $(LIBSO)
+
+$(B)/lib/%.o: $(LIBDIR)/%.c $(LIBDIR)/anonmove.h $(LIBDIR)/internal.h
+	@mkdir -p $(B)/lib
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -pthread -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIBSO): $(LIBOBJ)
+	$(CC) -shared -pthread -Wl,-soname,libanonmove.so.1 -o $@ $^
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(LIBDIR)/anonmove.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libanonmove.so.1 $(DESTDIR)$(PREFIX)/lib/libanonmove.so
+	sed 's|@PREFIX@|$(PREFIX)|' $(LIBDIR)/anonmove.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/anonmove.pc
+
+# The example, built as a user would: installed to build/prefix, found with
+# pkg-config; static (it also runs in the guest) and shared.
+EXPREFIX := $(CURDIR)/$(B)/prefix
+PKGCONF  := PKG_CONFIG_PATH=$(EXPREFIX)/lib/pkgconfig pkg-config
+example: $(B)/anonmove_example $(B)/anonmove_example_shared
+
+$(B)/anonmove_example: demo/anonmove_example.c $(LIBA) $(LIBSO)
+	$(MAKE) -s install PREFIX=$(EXPREFIX)
+	$(CC) $(CFLAGS) -static $$($(PKGCONF) --cflags anonmove) -o $@ $< \
+		$$($(PKGCONF) --static --libs anonmove)
+
+$(B)/anonmove_example_shared: demo/anonmove_example.c $(B)/anonmove_example
+	$(CC) $(CFLAGS) $$($(PKGCONF) --cflags anonmove) -o $@ $< \
+		$$($(PKGCONF) --libs anonmove) -Wl,-rpath,$(EXPREFIX)/lib
+
+# The library's tests use the kernel's kselftest harness, from the tree.
+KTREE ?= $(or $(ANONMOVE_CACHE),$(HOME)/.cache/anonmove)/linux
+$(B)/anonmove_test: tests/libanonmove/anonmove_test.c $(LIBA)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -Wno-sign-compare -static -pthread \
+		-I$(KTREE)/tools/testing/selftests/mm -I$(LIBDIR) -o $@ $< $(LIBA)
 
 deps:
 	scripts/deps.sh
