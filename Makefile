@@ -83,6 +83,9 @@ $(B)/anonmove_example_shared: demo/anonmove_example.c $(B)/anonmove_example
 	$(CC) $(CFLAGS) $$($(PKGCONF) --cflags anonmove) -o $@ $< \
 		$$($(PKGCONF) --libs anonmove) -Wl,-rpath,$(EXPREFIX)/lib
 
+$(B)/anonmove_bench: bench/anonmove_bench.c $(LIBA)
+	$(CC) $(CFLAGS) -static -pthread -I$(LIBDIR) -o $@ $< $(LIBA)
+
 # The library's tests use the kernel's kselftest harness, from the tree.
 KTREE ?= $(or $(ANONMOVE_CACHE),$(HOME)/.cache/anonmove)/linux
 $(B)/anonmove_test: tests/libanonmove/anonmove_test.c $(LIBA)
