@@ -9,7 +9,7 @@ B       := build
 
 # User-space programs, statically linked so they run in the guest as is.
 PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench $(B)/anonfrag \
-	 $(B)/fraglayout $(B)/seqcheck $(B)/workloads
+	 $(B)/fraglayout $(B)/seqcheck
 
 .PHONY: all progs lib install example deps tree kernel selftests check check-host soak demo vm-run export clean help
 
@@ -25,7 +25,7 @@ help:
 	@echo "make kernel [CONFIG=...]   build the patched kernel only"
 	@echo "make export    write the kernel tree's commits back to patches/"
 
-progs: $(PROGS)
+progs: $(PROGS) $(B)/workloads
 
 $(B)/fragment: demo/fragment.c
 $(B)/exit_with: tests/harness/exit_with.c
@@ -33,7 +33,6 @@ $(B)/mremap_bench: bench/mremap_bench.c
 $(B)/anonfrag: tools/anonfrag/anonfrag.c
 $(B)/fraglayout: tests/anonfrag/fraglayout.c
 $(B)/seqcheck: tests/seqcheck/seqcheck.c
-$(B)/workloads: demo/workloads.c
 
 $(PROGS):
 	@mkdir -p $(B)
@@ -82,6 +81,9 @@ $(B)/anonmove_example: demo/anonmove_example.c $(LIBA) $(LIBSO)
 $(B)/anonmove_example_shared: demo/anonmove_example.c $(B)/anonmove_example
 	$(CC) $(CFLAGS) $$($(PKGCONF) --cflags anonmove) -o $@ $< \
 		$$($(PKGCONF) --libs anonmove) -Wl,-rpath,$(EXPREFIX)/lib
+
+$(B)/workloads: demo/workloads.c $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -I$(LIBDIR) -o $@ $< $(LIBA)
 
 $(B)/anonmove_bench: bench/anonmove_bench.c $(LIBA)
 	$(CC) $(CFLAGS) -static -pthread -I$(LIBDIR) -o $@ $< $(LIBA)

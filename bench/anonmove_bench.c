@@ -175,10 +175,11 @@ int main(int argc, char **argv)
 				printf("\n");
 			}
 	if (have[1])
-		printf("# uffd: %lu moves, %lu MiB moved, %lu ioctls (%.1f per move), %lu fell back to mremap() for the rest\n",
+		printf("# uffd: %lu moves, %lu MiB moved, %lu ioctls (%.1f per move), %lu fell back to mremap() for the rest; %.0f%% of their time in UFFDIO_MOVE, the rest mapping, registering, unmapping\n",
 		       st[1].uffd_moves, st[1].uffd_bytes >> 20, st[1].uffd_ioctls,
 		       st[1].uffd_moves ? (double)st[1].uffd_ioctls / st[1].uffd_moves : 0,
-		       st[1].fallbacks);
+		       st[1].fallbacks,
+		       st[1].uffd_ns ? 100.0 * st[1].uffd_move_ns / st[1].uffd_ns : 0);
 	if (!mthp)
 		printf("# no mthp rows: cannot enable %s\n", MTHP_SYSFS);
 	return 0;

@@ -19,7 +19,11 @@
  *
  * MODE is off, on or auto: PR_SET_ANON_RELOCATE with OFF, ALWAYS or AUTO.
  * Neither workload passes a relocation flag: the mode alone decides. On a
- * kernel without the series only "off" runs.
+ * kernel without the series only "off" runs. Two more modes run on any
+ * kernel: "lib" moves with libanonmove's anonmove_mremap() instead of
+ * mremap(), and "own" is its baseline: the realloc workload's buffers
+ * are then mmap()ed and grown with mremap(MREMAP_MAYMOVE) (own) or
+ * anonmove_mremap() (lib) rather than by glibc; for gc, own is off.
  *
  * Every step prints "@@ WORKLOAD MODE STEP VMAS MICROSECONDS [CALLS EFAULTS]"
  * for the plots, then a summary. The contents of every buffer and region
@@ -38,11 +42,42 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
+#include "anonmove.h"
 
 #define PR_SET_ANON_RELOCATE 74
 #define PAGE 4096UL
 
 static const char *mode_name;
+static bool own_buffers;	/* "own" and "lib": mmap()ed buffers */
+static bool use_lib;		/* "lib": anonmove_mremap() for every move */
+
+static void *move_or_grow(void *old, size_t old_len, size_t new_len,
+			  int flags, void *new_addr)
+{
+	return use_lib ? anonmove_mremap(old, old_len, new_len, flags, new_addr) :
+			 mremap(old, old_len, new_len, flags, new_addr);
+}
+
+/* realloc() for a buffer: glibc's, or mmap() and mremap() here. */
+static void *grow_buffer(void *p, size_t len, size_t new_len)
+{
+	if (!own_buffers)
+		return realloc(p, new_len);
+	if (!p)
+		p = mmap(NULL, new_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		p = move_or_grow(p, len, new_len, MREMAP_MAYMOVE, NULL);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void free_buffer(void *p, size_t len)
+{
+	if (!own_buffers)
+		free(p);
+	else if (p)
+		munmap(p, len);
+}
 static unsigned long nomem_at;	/* step at which ENOMEM ended the run, or 0 */
 
 static long now_us(void)
@@ -140,14 +175,14 @@ static void run_realloc(void)
 			if (!buf[b] || len[b] + grow > BUF_MAX) {
 				if (buf[b])
 					check(buf[b], len[b], tag[b], "buffer");
-				free(buf[b]);
+				free_buffer(buf[b], len[b]);
 				flushes += buf[b] != NULL;
 				buf[b] = NULL;
 				len[b] = 0;
 				grow = 64 << 10;
 				tag[b] = ++next_tag;
 			}
-			p = realloc(buf[b], len[b] + grow);
+			p = grow_buffer(buf[b], len[b], len[b] + grow);
 			if (!p) {
 				nomem_at = r;
 				break;
@@ -230,8 +265,8 @@ static bool move_regions(struct heap *h, long src, long n, long dst)
 
 	h->calls++;
 	h->multi += n > 1;
-	r = mremap(slot(h, src), n * region_len(h), n * region_len(h),
-		   MREMAP_MAYMOVE | MREMAP_FIXED, slot(h, dst));
+	r = move_or_grow(slot(h, src), n * region_len(h), n * region_len(h),
+			 MREMAP_MAYMOVE | MREMAP_FIXED, slot(h, dst));
 	if (r == MAP_FAILED && errno == EFAULT && n > 1) {
 		/* The regions are separate VMAs: one call each. */
 		h->efaults++;
@@ -366,25 +401,33 @@ static void run_gc(long regions, long pages, int cycles)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: workloads realloc off|on|auto\n"
-		"       workloads gc off|on|auto [REGIONS PAGES CYCLES]\n");
+	fprintf(stderr, "usage: workloads realloc off|on|auto|own|lib\n"
+		"       workloads gc off|on|auto|own|lib [REGIONS PAGES CYCLES]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "off", "on", "auto" };
+	static const char *const modes[] = { "off", "on", "auto", "own", "lib" };
 	int mode = -1;
 
 	if (argc < 3)
 		usage();
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(argv[2], modes[i]))
 			mode = i;
 	if (mode < 0)
 		usage();
 	mode_name = modes[mode];
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (mode >= 3) {
+		own_buffers = true;
+		use_lib = mode == 4;
+		mode = 0;
+		if (use_lib)
+			printf("%s lib: libanonmove mechanism %s\n", argv[1],
+			       anonmove_mechanism_name(anonmove_supported()));
+	}
 	/* PR_ANON_RELOCATE_OFF 0, _ALWAYS 1, _AUTO 2: the same order. */
 	if (prctl(PR_SET_ANON_RELOCATE, mode, 0, 0, 0) && mode) {
 		printf("%s %s: this kernel has no relocating mremap(): skipped\n",

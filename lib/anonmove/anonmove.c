@@ -94,6 +94,8 @@ void anonmove_get_stats(struct anonmove_stats *stats)
 	__atomic_load(&am_stats.uffd_ioctls, &stats->uffd_ioctls, __ATOMIC_RELAXED);
 	__atomic_load(&am_stats.fallbacks, &stats->fallbacks, __ATOMIC_RELAXED);
 	__atomic_load(&am_stats.plain, &stats->plain, __ATOMIC_RELAXED);
+	__atomic_load(&am_stats.uffd_ns, &stats->uffd_ns, __ATOMIC_RELAXED);
+	__atomic_load(&am_stats.uffd_move_ns, &stats->uffd_move_ns, __ATOMIC_RELAXED);
 }
 
 static void *plain(void *old, size_t old_len, size_t new_len, int flags,

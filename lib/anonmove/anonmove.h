@@ -58,6 +58,8 @@ struct anonmove_stats {
 	unsigned long uffd_ioctls;	/* userfaultfd ioctls they took */
 	unsigned long fallbacks;	/* UFFDIO_MOVE stopped: rest moved plainly */
 	unsigned long plain;		/* calls passed to mremap() as they were */
+	unsigned long uffd_ns;		/* time in those moves, all steps */
+	unsigned long uffd_move_ns;	/* of which in the UFFDIO_MOVE ioctls */
 };
 
 ANONMOVE_API void anonmove_get_stats(struct anonmove_stats *stats);

@@ -49,4 +49,7 @@ extern struct anonmove_stats am_stats;
 #define am_count(field, n) \
 	__atomic_fetch_add(&am_stats.field, (n), __ATOMIC_RELAXED)
 
+/* CLOCK_MONOTONIC in nanoseconds, for the time statistics. */
+unsigned long am_now_ns(void);
+
 #endif /* ANONMOVE_INTERNAL_H */

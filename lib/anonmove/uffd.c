@@ -36,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/userfaultfd.h>
 #include "internal.h"
@@ -149,8 +150,17 @@ static int uffd_range_ioctl(int fd, unsigned long cmd, uintptr_t start,
  * changing under it). Returns how many bytes moved; errno says why it
  * stopped short.
  */
+unsigned long am_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000UL + ts.tv_nsec;
+}
+
 static size_t uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len)
 {
+	unsigned long t0 = am_now_ns();
 	size_t done = 0;
 	int retries = 0;
 
@@ -175,6 +185,7 @@ static size_t uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len)
 		if (errno != EAGAIN || ++retries > EAGAIN_RETRIES)
 			break;
 	}
+	am_count(uffd_move_ns, am_now_ns() - t0);
 	return done;
 }
 
@@ -228,6 +239,7 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 {
 	uintptr_t old = (uintptr_t)old_p, new_addr = (uintptr_t)new_p, dst;
 	size_t ps = sysconf(_SC_PAGESIZE), len, done;
+	unsigned long t0;
 	struct am_vma vma;
 	void *rest;
 	int fd;
@@ -250,6 +262,7 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 	if (fd < 0)
 		goto plain;
 
+	t0 = am_now_ns();
 	len = old_len < new_len ? old_len : new_len;
 	dst = map_destination(old, new_len, flags, new_addr, vma.prot);
 	if (!dst)
@@ -296,6 +309,7 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 		uffd_range_ioctl(fd, UFFDIO_WAKE, dst, len);
 	munmap((void *)old, old_len);
 	uffd_range_ioctl(fd, UFFDIO_WAKE, old, len);
+	am_count(uffd_ns, am_now_ns() - t0);
 	return (void *)dst;
 
 unmap:

@@ -93,6 +93,14 @@ static bool holds(const char *addr, unsigned long pages, unsigned long ps,
 	return true;
 }
 
+static bool range_is_zero(const char *addr, unsigned long len)
+{
+	for (unsigned long i = 0; i < len; i++)
+		if (addr[i])
+			return false;
+	return true;
+}
+
 /* The VMA holding addr, from /proc/self/maps: 0, or -1 if none. */
 static int vma_of(const void *addr, unsigned long *start, unsigned long *end)
 {
@@ -203,6 +211,82 @@ TEST_F(anonmove, moved_into_hole_merges_both_sides)
 		ASSERT_VMA(p, p, &p[9 * ps]);
 	else
 		ASSERT_VMA(&p[3 * ps], &p[3 * ps], &p[6 * ps]);
+}
+
+/*
+ * Unfaulted neighbours: the moved range takes their place in the layout
+ * as if it had never been written.
+ *
+ *  u (unfaulted)     b (faulted)           u        b moved here
+ * |-----------|     |-----------|   ->   |-----------------------|
+ */
+TEST_F(anonmove, moved_after_unfaulted_neighbour_merges)
+{
+	unsigned long ps = self->ps;
+	char *u = &self->carveout[ps], *b = &self->carveout[40 * ps];
+
+	ASSERT_EQ(map_at(u, 3, ps), u);
+	ASSERT_EQ(map_at(b, 3, ps), b);
+	fill(b, 3, ps, 'x');
+	ASSERT_EQ(move(b, 3, &u[3 * ps], ps), &u[3 * ps]);
+	ASSERT_TRUE(holds(&u[3 * ps], 3, ps, 'x'));
+	if (variant->relocates)
+		ASSERT_VMA(u, u, &u[6 * ps]);
+	else
+		ASSERT_VMA(u, u, &u[3 * ps]);
+}
+
+/*
+ *  a (faulted)   hole    u (unfaulted)          a     moved     u
+ * |-----------|.......|-----------|   ->   |-------------------------|
+ */
+TEST_F(anonmove, moved_between_faulted_and_unfaulted_merges)
+{
+	unsigned long ps = self->ps;
+	char *a = &self->carveout[ps], *b = &self->carveout[60 * ps];
+
+	ASSERT_EQ(map_at(a, 3, ps), a);
+	ASSERT_EQ(map_at(&a[6 * ps], 3, ps), &a[6 * ps]);
+	ASSERT_EQ(map_at(b, 3, ps), b);
+	fill(a, 3, ps, 'a');
+	fill(b, 3, ps, 'x');
+	ASSERT_EQ(move(b, 3, &a[3 * ps], ps), &a[3 * ps]);
+	ASSERT_TRUE(holds(a, 3, ps, 'a'));
+	ASSERT_TRUE(holds(&a[3 * ps], 3, ps, 'x'));
+	ASSERT_TRUE(range_is_zero(&a[6 * ps], 3 * ps));
+	if (variant->relocates)
+		ASSERT_VMA(a, a, &a[9 * ps]);
+	else
+		ASSERT_VMA(&a[3 * ps], &a[3 * ps], &a[6 * ps]);
+}
+
+/*
+ * Two faulted neighbours that were faulted apart have different anon_vmas:
+ * a relocated range joins one of them (the one before), never both.
+ *
+ *  a (faulted)   hole    c (faulted)            a      moved     c
+ * |-----------|.......|-----------|   ->   |-------------------|-----------|
+ */
+TEST_F(anonmove, moved_between_unrelated_faulted_merges_with_prev)
+{
+	unsigned long ps = self->ps;
+	char *a = &self->carveout[ps], *b = &self->carveout[60 * ps];
+
+	ASSERT_EQ(map_at(a, 3, ps), a);
+	ASSERT_EQ(map_at(&a[6 * ps], 3, ps), &a[6 * ps]);
+	ASSERT_EQ(map_at(b, 3, ps), b);
+	fill(a, 3, ps, 'a');
+	fill(&a[6 * ps], 3, ps, 'c');
+	fill(b, 3, ps, 'x');
+	ASSERT_EQ(move(b, 3, &a[3 * ps], ps), &a[3 * ps]);
+	ASSERT_TRUE(holds(a, 3, ps, 'a'));
+	ASSERT_TRUE(holds(&a[3 * ps], 3, ps, 'x'));
+	ASSERT_TRUE(holds(&a[6 * ps], 3, ps, 'c'));
+	ASSERT_VMA(&a[6 * ps], &a[6 * ps], &a[9 * ps]);
+	if (variant->relocates)
+		ASSERT_VMA(a, a, &a[6 * ps]);
+	else
+		ASSERT_VMA(a, a, &a[3 * ps]);
 }
 
 /* MREMAP_FIXED over a mapping replaces it, as mremap() does. */
