@@ -140,6 +140,39 @@ static char *move(char *from, unsigned long pages, char *to, unsigned long ps)
 			       MREMAP_MAYMOVE | MREMAP_FIXED, to);
 }
 
+#define NONE	-1	/* no neighbour */
+#define UNFAULTED 0	/* a neighbour never written */
+
+/*
+ * Map a 3-page neighbour before and one after a 3-page hole at at[3 pages]
+ * (filled with seed prev and next, or UNFAULTED, or NONE), move a faulted
+ * 3-page range from elsewhere into the hole; check every page after.
+ */
+static void move_into_hole(struct __test_metadata *_metadata, char *at,
+			   char *from, unsigned long ps, int prev, int next)
+{
+	char *hole = &at[3 * ps], *after = &at[6 * ps];
+
+	if (prev != NONE)
+		ASSERT_EQ(map_at(at, 3, ps), at);
+	if (next != NONE)
+		ASSERT_EQ(map_at(after, 3, ps), after);
+	if (prev > 0)
+		fill(at, 3, ps, prev);
+	if (next > 0)
+		fill(after, 3, ps, next);
+	ASSERT_EQ(map_at(from, 3, ps), from);
+	fill(from, 3, ps, 'x');
+	ASSERT_EQ(move(from, 3, hole, ps), hole);
+	ASSERT_UNMAPPED(from);
+	ASSERT_TRUE(holds(hole, 3, ps, 'x'));
+	if (prev != NONE)
+		ASSERT_TRUE(prev ? holds(at, 3, ps, prev) : range_is_zero(at, 3 * ps));
+	if (next != NONE)
+		ASSERT_TRUE(next ? holds(after, 3, ps, next) :
+				   range_is_zero(after, 3 * ps));
+}
+
 /*
  *  a (faulted)      b (faulted)             a        b moved here
  * |-----------|    |-----------|   ->    |-----------------------|
@@ -147,21 +180,14 @@ static char *move(char *from, unsigned long pages, char *to, unsigned long ps)
  */
 TEST_F(anonmove, moved_after_faulted_neighbour_merges)
 {
+	char *at = &self->carveout[self->ps];
 	unsigned long ps = self->ps;
-	char *a = &self->carveout[ps], *b = &self->carveout[40 * ps];
 
-	ASSERT_EQ(map_at(a, 3, ps), a);
-	ASSERT_EQ(map_at(b, 3, ps), b);
-	fill(a, 3, ps, 'a');
-	fill(b, 3, ps, 'x');
-	ASSERT_EQ(move(b, 3, &a[3 * ps], ps), &a[3 * ps]);
-	ASSERT_TRUE(holds(a, 3, ps, 'a'));
-	ASSERT_TRUE(holds(&a[3 * ps], 3, ps, 'x'));
-	ASSERT_UNMAPPED(b);
+	move_into_hole(_metadata, at, &self->carveout[60 * ps], ps, 'a', NONE);
 	if (variant->relocates)
-		ASSERT_VMA(a, a, &a[6 * ps]);
+		ASSERT_VMA(at, at, &at[6 * ps]);
 	else
-		ASSERT_VMA(a, a, &a[3 * ps]);
+		ASSERT_VMA(at, at, &at[3 * ps]);
 }
 
 /*
@@ -170,20 +196,71 @@ TEST_F(anonmove, moved_after_faulted_neighbour_merges)
  */
 TEST_F(anonmove, moved_before_faulted_neighbour_merges)
 {
+	char *at = &self->carveout[self->ps];
 	unsigned long ps = self->ps;
-	char *a = &self->carveout[20 * ps], *b = &self->carveout[60 * ps];
 
-	ASSERT_EQ(map_at(a, 3, ps), a);
-	ASSERT_EQ(map_at(b, 3, ps), b);
-	fill(a, 3, ps, 'a');
-	fill(b, 3, ps, 'x');
-	ASSERT_EQ(move(b, 3, &a[-3 * (long)ps], ps), &a[-3 * (long)ps]);
-	ASSERT_TRUE(holds(&a[-3 * (long)ps], 3, ps, 'x'));
-	ASSERT_TRUE(holds(a, 3, ps, 'a'));
+	move_into_hole(_metadata, at, &self->carveout[60 * ps], ps, NONE, 'a');
 	if (variant->relocates)
-		ASSERT_VMA(a, &a[-3 * (long)ps], &a[3 * ps]);
+		ASSERT_VMA(&at[6 * ps], &at[3 * ps], &at[9 * ps]);
 	else
-		ASSERT_VMA(a, a, &a[3 * ps]);
+		ASSERT_VMA(&at[6 * ps], &at[6 * ps], &at[9 * ps]);
+}
+
+/*
+ * Unfaulted neighbours: the moved range takes its place in the layout as
+ * if it had never been written.
+ *
+ *  u (unfaulted)     b (faulted)           u        b moved here
+ * |-----------|     |-----------|   ->   |-----------------------|
+ */
+TEST_F(anonmove, moved_after_unfaulted_neighbour_merges)
+{
+	char *at = &self->carveout[self->ps];
+	unsigned long ps = self->ps;
+
+	move_into_hole(_metadata, at, &self->carveout[60 * ps], ps, UNFAULTED,
+		       NONE);
+	if (variant->relocates)
+		ASSERT_VMA(at, at, &at[6 * ps]);
+	else
+		ASSERT_VMA(at, at, &at[3 * ps]);
+}
+
+/*
+ *  a (faulted)   hole    u (unfaulted)          a     moved     u
+ * |-----------|.......|-----------|   ->   |-------------------------|
+ */
+TEST_F(anonmove, moved_between_faulted_and_unfaulted_merges)
+{
+	char *at = &self->carveout[self->ps];
+	unsigned long ps = self->ps;
+
+	move_into_hole(_metadata, at, &self->carveout[60 * ps], ps, 'a',
+		       UNFAULTED);
+	if (variant->relocates)
+		ASSERT_VMA(at, at, &at[9 * ps]);
+	else
+		ASSERT_VMA(&at[3 * ps], &at[3 * ps], &at[6 * ps]);
+}
+
+/*
+ * Two faulted neighbours that were faulted apart have different anon_vmas:
+ * a relocated range joins one of them (the one before), never both.
+ *
+ *  a (faulted)   hole    c (faulted)            a      moved     c
+ * |-----------|.......|-----------|   ->   |-------------------|-----------|
+ */
+TEST_F(anonmove, moved_between_unrelated_faulted_merges_with_prev)
+{
+	char *at = &self->carveout[self->ps];
+	unsigned long ps = self->ps;
+
+	move_into_hole(_metadata, at, &self->carveout[60 * ps], ps, 'a', 'c');
+	ASSERT_VMA(&at[6 * ps], &at[6 * ps], &at[9 * ps]);
+	if (variant->relocates)
+		ASSERT_VMA(at, at, &at[6 * ps]);
+	else
+		ASSERT_VMA(at, at, &at[3 * ps]);
 }
 
 /*
@@ -211,82 +288,6 @@ TEST_F(anonmove, moved_into_hole_merges_both_sides)
 		ASSERT_VMA(p, p, &p[9 * ps]);
 	else
 		ASSERT_VMA(&p[3 * ps], &p[3 * ps], &p[6 * ps]);
-}
-
-/*
- * Unfaulted neighbours: the moved range takes their place in the layout
- * as if it had never been written.
- *
- *  u (unfaulted)     b (faulted)           u        b moved here
- * |-----------|     |-----------|   ->   |-----------------------|
- */
-TEST_F(anonmove, moved_after_unfaulted_neighbour_merges)
-{
-	unsigned long ps = self->ps;
-	char *u = &self->carveout[ps], *b = &self->carveout[40 * ps];
-
-	ASSERT_EQ(map_at(u, 3, ps), u);
-	ASSERT_EQ(map_at(b, 3, ps), b);
-	fill(b, 3, ps, 'x');
-	ASSERT_EQ(move(b, 3, &u[3 * ps], ps), &u[3 * ps]);
-	ASSERT_TRUE(holds(&u[3 * ps], 3, ps, 'x'));
-	if (variant->relocates)
-		ASSERT_VMA(u, u, &u[6 * ps]);
-	else
-		ASSERT_VMA(u, u, &u[3 * ps]);
-}
-
-/*
- *  a (faulted)   hole    u (unfaulted)          a     moved     u
- * |-----------|.......|-----------|   ->   |-------------------------|
- */
-TEST_F(anonmove, moved_between_faulted_and_unfaulted_merges)
-{
-	unsigned long ps = self->ps;
-	char *a = &self->carveout[ps], *b = &self->carveout[60 * ps];
-
-	ASSERT_EQ(map_at(a, 3, ps), a);
-	ASSERT_EQ(map_at(&a[6 * ps], 3, ps), &a[6 * ps]);
-	ASSERT_EQ(map_at(b, 3, ps), b);
-	fill(a, 3, ps, 'a');
-	fill(b, 3, ps, 'x');
-	ASSERT_EQ(move(b, 3, &a[3 * ps], ps), &a[3 * ps]);
-	ASSERT_TRUE(holds(a, 3, ps, 'a'));
-	ASSERT_TRUE(holds(&a[3 * ps], 3, ps, 'x'));
-	ASSERT_TRUE(range_is_zero(&a[6 * ps], 3 * ps));
-	if (variant->relocates)
-		ASSERT_VMA(a, a, &a[9 * ps]);
-	else
-		ASSERT_VMA(&a[3 * ps], &a[3 * ps], &a[6 * ps]);
-}
-
-/*
- * Two faulted neighbours that were faulted apart have different anon_vmas:
- * a relocated range joins one of them (the one before), never both.
- *
- *  a (faulted)   hole    c (faulted)            a      moved     c
- * |-----------|.......|-----------|   ->   |-------------------|-----------|
- */
-TEST_F(anonmove, moved_between_unrelated_faulted_merges_with_prev)
-{
-	unsigned long ps = self->ps;
-	char *a = &self->carveout[ps], *b = &self->carveout[60 * ps];
-
-	ASSERT_EQ(map_at(a, 3, ps), a);
-	ASSERT_EQ(map_at(&a[6 * ps], 3, ps), &a[6 * ps]);
-	ASSERT_EQ(map_at(b, 3, ps), b);
-	fill(a, 3, ps, 'a');
-	fill(&a[6 * ps], 3, ps, 'c');
-	fill(b, 3, ps, 'x');
-	ASSERT_EQ(move(b, 3, &a[3 * ps], ps), &a[3 * ps]);
-	ASSERT_TRUE(holds(a, 3, ps, 'a'));
-	ASSERT_TRUE(holds(&a[3 * ps], 3, ps, 'x'));
-	ASSERT_TRUE(holds(&a[6 * ps], 3, ps, 'c'));
-	ASSERT_VMA(&a[6 * ps], &a[6 * ps], &a[9 * ps]);
-	if (variant->relocates)
-		ASSERT_VMA(a, a, &a[6 * ps]);
-	else
-		ASSERT_VMA(a, a, &a[3 * ps]);
 }
 
 /* MREMAP_FIXED over a mapping replaces it, as mremap() does. */
