@@ -17,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/io_uring.h>
 #include "anonmove.h"
 
 #define CARVEOUT_PAGES	512
@@ -416,6 +419,48 @@ TEST_F(anonmove, pages_shared_with_child_still_move)
 		anonmove_get_stats(&st);
 		ASSERT_EQ(st.fallbacks, 1);
 	}
+}
+
+/*
+ * Pages pinned for DMA (io_uring fixed buffers pin them FOLL_LONGTERM)
+ * are never relocated: the move happens plainly and they stay pinned.
+ *
+ *  a (faulted)   pinned moved here         a          pinned
+ * |-----------|.................|   ->   |-----------|-----------|
+ */
+TEST_F(anonmove, pinned_pages_move_plainly)
+{
+	unsigned long ps = self->ps;
+	char *a = &self->carveout[ps], *src = &self->carveout[60 * ps];
+	struct io_uring_params params = { 0 };
+	struct iovec iov = { .iov_base = src, .iov_len = 3 * ps };
+	int ring;
+
+	ASSERT_EQ(map_at(a, 3, ps), a);
+	ASSERT_EQ(map_at(src, 3, ps), src);
+	fill(a, 3, ps, 'a');
+	fill(src, 3, ps, 'x');
+	ring = syscall(__NR_io_uring_setup, 1, &params);
+	if (ring < 0)
+		SKIP(return, "cannot pin pages: io_uring_setup: %s",
+		     strerror(errno));
+	ASSERT_EQ(syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+			  &iov, 1), 0);
+
+	ASSERT_EQ(move(src, 3, &a[3 * ps], ps), &a[3 * ps]);
+	ASSERT_TRUE(holds(&a[3 * ps], 3, ps, 'x'));
+	ASSERT_TRUE(holds(a, 3, ps, 'a'));
+	ASSERT_VMA(&a[3 * ps], &a[3 * ps], &a[6 * ps]);
+	ASSERT_UNMAPPED(src);
+	if (self->mechanism == ANONMOVE_UFFD) {
+		struct anonmove_stats st;
+
+		anonmove_get_stats(&st);
+		ASSERT_EQ(st.fallbacks, 1);
+	}
+	ASSERT_EQ(syscall(__NR_io_uring_register, ring,
+			  IORING_UNREGISTER_BUFFERS, NULL, 0), 0);
+	close(ring);
 }
 
 /*
