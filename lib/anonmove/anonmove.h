@@ -17,6 +17,16 @@
 #define ANONMOVE_H
 
 #include <stddef.h>
+#include <sys/mman.h>
+
+/* mremap()'s flags: glibc defines them only with _GNU_SOURCE. */
+#ifndef MREMAP_MAYMOVE
+#define MREMAP_MAYMOVE		1
+#define MREMAP_FIXED		2
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP	4
+#endif
 
 #ifdef __cplusplus
 extern "C" {
