@@ -25,7 +25,12 @@
  * both layouts, and exits 1. The sequence is a function of the seed, except
  * where a relocation is declined (that depends on what else runs).
  *
- * Usage: seqcheck [-s SEED] [-n STEPS] [-r RUNS] [-t SECONDS] [-v]
+ * With -k every VMA is KSM-mergeable (PR_SET_MEMORY_MERGE) and some
+ * writes fill pages with zeroes or with what other pages of the same step
+ * hold, so that ksmd, where it runs, merges them: KSM pages and KSM zero
+ * pages then meet relocating moves (which must decline them).
+ *
+ * Usage: seqcheck [-s SEED] [-n STEPS] [-r RUNS] [-t SECONDS] [-k] [-v]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +44,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE	67
+#endif
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -300,11 +309,20 @@ static long page_differs(const char *page, uint32_t tag)
 	return -1;
 }
 
-static void write_page(struct model *m, long p)
+/* Write tag's contents to page p; tag 0 is all zeroes. */
+static void write_tag(struct model *m, long p, uint32_t tag)
 {
 	first_write(m, p);
-	m->pg[p].tag = ++m->next_tag;
-	fill(addr_of(m, p), m->pg[p].tag);
+	m->pg[p].tag = tag;
+	if (tag)
+		fill(addr_of(m, p), tag);
+	else
+		memset(addr_of(m, p), 0, PAGE);
+}
+
+static void write_page(struct model *m, long p)
+{
+	write_tag(m, p, ++m->next_tag);
 }
 
 /* ---- checking ---- */
@@ -537,19 +555,25 @@ static void step_mmap(struct model *m, uint64_t seed, struct stats *st)
 	st->mmaps++;
 }
 
+static bool ksm_contents;	/* -k: zero and duplicate pages for KSM */
+
 static void step_write(struct model *m, struct stats *st)
 {
 	long p = random_mapped_page(m), e;
+	/* -k: a quarter zero pages, a quarter all alike, else all unique */
+	long kind = ksm_contents ? rnd_below(m, 4) : 2;
+	uint32_t same = kind == 1 ? ++m->next_tag : 0;
 
 	if (p < 0)
 		return;
 	e = p + 1 + rnd_below(m, MAXLEN);
 	if (e > NPAGES)
 		e = NPAGES;
-	say("write pages %ld-%ld (writable ones)", p, e);
+	say("write pages %ld-%ld (writable ones)%s", p, e,
+	    kind == 0 ? " with zeroes" : kind == 1 ? " all alike" : "");
 	for (; p < e; p++)
 		if (m->pg[p].mapped && m->pg[p].writable)
-			write_page(m, p);
+			write_tag(m, p, kind < 2 ? same : ++m->next_tag);
 	st->writes++;
 }
 
@@ -941,11 +965,12 @@ static void setup(struct model *m, uint64_t seed)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: seqcheck [-s SEED] [-n STEPS] [-r RUNS] [-t SECONDS] [-v]\n"
+		"usage: seqcheck [-s SEED] [-n STEPS] [-r RUNS] [-t SECONDS] [-k] [-v]\n"
 		"Random mmap/mremap/mprotect/munmap/madvise/fork steps on anonymous\n"
 		"memory, each checked against a model of the VMAs and the contents.\n"
 		"Runs RUNS (default 1) sequences of STEPS (default 2000) steps, with\n"
 		"seeds SEED, SEED+1, ...; -t: sequences until SECONDS have passed.\n"
+		"-k: every VMA KSM-mergeable, some pages zero or alike (for ksmd).\n"
 		"Exit status 1 and the seed and step on a difference.\n");
 	exit(2);
 }
@@ -993,8 +1018,11 @@ int main(int argc, char **argv)
 	struct timespec t0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:n:r:t:v")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:r:t:kv")) != -1) {
 		switch (opt) {
+		case 'k':
+			ksm_contents = true;
+			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			break;
@@ -1017,6 +1045,10 @@ int main(int argc, char **argv)
 	if (optind != argc || !steps || !runs)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Every VMA mergeable, present and future: the model is unchanged. */
+	if (ksm_contents && prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0))
+		printf("seqcheck: -k: PR_SET_MEMORY_MERGE: %s (no KSM here)\n",
+		       strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (; secs ? since(&t0) < (long)secs : done < runs; done++) {
 		if (!run(&model, seed + done, steps, &t0, (long)secs, &st))
