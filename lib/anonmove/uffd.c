@@ -11,7 +11,8 @@
  *   1. map the destination: fresh private anonymous memory with the
  *      source's protection (MAP_FIXED over new_address, or at an address
  *      with the source's offset in a PMD, so that THPs can move whole);
- *   2. register destination and source with our userfaultfd, MISSING mode;
+ *   2. register destination (with the neighbours mmap() merged it with)
+ *      and source with our userfaultfd, MISSING mode;
  *   3. one UFFDIO_MOVE for the whole range (source holes allowed), again
  *      from where it stopped after EAGAIN; if a page cannot move (EBUSY:
  *      shared with a child, pinned, KSM), move the rest plainly with
@@ -239,8 +240,9 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 {
 	uintptr_t old = (uintptr_t)old_p, new_addr = (uintptr_t)new_p, dst;
 	size_t ps = sysconf(_SC_PAGESIZE), len, done;
+	struct am_vma vma, dvma;
+	uintptr_t reg, reg_end;	/* the destination's registered VMA */
 	unsigned long t0;
-	struct am_vma vma;
 	void *rest;
 	int fd;
 
@@ -267,10 +269,24 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 	dst = map_destination(old, new_len, flags, new_addr, vma.prot);
 	if (!dst)
 		goto plain;
-	if (uffd_register(fd, dst, len))
+	/*
+	 * Register the whole VMA the destination landed in: mmap() merged it
+	 * with any like neighbours, and a neighbour that has no anon_vma yet
+	 * then gets the one UFFDIO_MOVE brings, instead of being split off
+	 * and left apart (before 6.16, a VMA with an anon_vma does not merge
+	 * back into one without). Faults on that neighbour's holes wait for
+	 * the unregistration and are then served as before.
+	 */
+	reg = dst;
+	reg_end = dst + len;
+	if (!am_find_vma(dst, &dvma) && dvma.end >= reg_end) {
+		reg = dvma.start;
+		reg_end = dvma.end;
+	}
+	if (uffd_register(fd, reg, reg_end - reg))
 		goto unmap;
 	if (uffd_register(fd, old, len)) {
-		uffd_range_ioctl(fd, UFFDIO_UNREGISTER, dst, len);
+		uffd_range_ioctl(fd, UFFDIO_UNREGISTER, reg, reg_end - reg);
 		goto unmap;
 	}
 
@@ -291,7 +307,7 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 			 */
 			if (done && uffd_move(fd, old, dst, done) < done)
 				abort();
-			uffd_range_ioctl(fd, UFFDIO_UNREGISTER, dst, len);
+			uffd_range_ioctl(fd, UFFDIO_UNREGISTER, reg, reg_end - reg);
 			uffd_range_ioctl(fd, UFFDIO_UNREGISTER, old, len);
 			uffd_range_ioctl(fd, UFFDIO_WAKE, old, len);
 			if (!(flags & MREMAP_FIXED))
@@ -304,7 +320,7 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 	am_count(uffd_bytes, done);
 
 	/* Destination waiters find their pages; source waiters, no VMA. */
-	uffd_range_ioctl(fd, UFFDIO_UNREGISTER, dst, len);
+	uffd_range_ioctl(fd, UFFDIO_UNREGISTER, reg, reg_end - reg);
 	if (done < len)	/* unregistering wakes only what stayed registered */
 		uffd_range_ioctl(fd, UFFDIO_WAKE, dst, len);
 	munmap((void *)old, old_len);

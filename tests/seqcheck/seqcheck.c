@@ -25,10 +25,11 @@
  * both layouts, and exits 1. The sequence is a function of the seed, except
  * where a relocation is declined (that depends on what else runs).
  *
- * With -k every VMA is KSM-mergeable (PR_SET_MEMORY_MERGE) and some
- * writes fill pages with zeroes or with what other pages of the same step
- * hold, so that ksmd, where it runs, merges them: KSM pages and KSM zero
- * pages then meet relocating moves (which must decline them).
+ * With -k every mapping is made KSM-mergeable (MADV_MERGEABLE, so all
+ * VMAs alike: the merge model is unchanged) and some writes fill pages
+ * with zeroes or with what other pages of the same step hold, so that
+ * ksmd, where it runs, merges them: KSM pages and KSM zero pages then meet
+ * relocating moves (which must decline them).
  *
  * Usage: seqcheck [-s SEED] [-n STEPS] [-r RUNS] [-t SECONDS] [-k] [-v]
  */
@@ -44,10 +45,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-
-#ifndef PR_SET_MEMORY_MERGE
-#define PR_SET_MEMORY_MERGE	67
-#endif
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -520,6 +517,8 @@ static void expect_ok(struct model *m, uint64_t seed, const char *what, long ret
 		die_errno(m, seed, what, ret, errno);
 }
 
+static bool ksm_contents;	/* -k: mergeable VMAs, zero and alike pages */
+
 static void step_mmap(struct model *m, uint64_t seed, struct stats *st)
 {
 	long len = random_len(m), s;
@@ -540,6 +539,13 @@ static void step_mmap(struct model *m, uint64_t seed, struct stats *st)
 		 (over ? MAP_FIXED : MAP_FIXED_NOREPLACE), -1, 0);
 	if (r != addr_of(m, s))
 		die_errno(m, seed, "mmap", (long)r, errno);
+	/*
+	 * -k: every mapping KSM-mergeable as it is made; madvise() merges it
+	 * with its neighbours as mmap() would have (PR_SET_MEMORY_MERGE
+	 * would not: 6.12 sets VM_MERGEABLE only after mmap() tried to merge).
+	 */
+	if (ksm_contents && madvise(r, len * PAGE, MADV_MERGEABLE))
+		die_errno(m, seed, "madvise(MADV_MERGEABLE)", -1, errno);
 	unmap_model(m, s, s + len);
 	place(m, s, s + len, (struct page_model){ .writable = true, .account = true },
 	      linear_pgoff(m, s), 0);
@@ -554,8 +560,6 @@ static void step_mmap(struct model *m, uint64_t seed, struct stats *st)
 	}
 	st->mmaps++;
 }
-
-static bool ksm_contents;	/* -k: zero and duplicate pages for KSM */
 
 static void step_write(struct model *m, struct stats *st)
 {
@@ -1045,10 +1049,6 @@ int main(int argc, char **argv)
 	if (optind != argc || !steps || !runs)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* Every VMA mergeable, present and future: the model is unchanged. */
-	if (ksm_contents && prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0))
-		printf("seqcheck: -k: PR_SET_MEMORY_MERGE: %s (no KSM here)\n",
-		       strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (; secs ? since(&t0) < (long)secs : done < runs; done++) {
 		if (!run(&model, seed + done, steps, &t0, (long)secs, &st))
