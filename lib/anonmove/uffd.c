@@ -275,11 +275,13 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 	 * then gets the one UFFDIO_MOVE brings, instead of being split off
 	 * and left apart (before 6.16, a VMA with an anon_vma does not merge
 	 * back into one without). Faults on that neighbour's holes wait for
-	 * the unregistration and are then served as before.
+	 * the unregistration and are then served as before. Not if that VMA
+	 * is the source's: the source must stay registered until it is gone.
 	 */
 	reg = dst;
 	reg_end = dst + len;
-	if (!am_find_vma(dst, &dvma) && dvma.end >= reg_end) {
+	if (!am_find_vma(dst, &dvma) && dvma.end >= reg_end &&
+	    (old + len <= dvma.start || old >= dvma.end)) {
 		reg = dvma.start;
 		reg_end = dvma.end;
 	}

@@ -293,6 +293,27 @@ TEST_F(anonmove, moved_into_hole_merges_both_sides)
 		ASSERT_VMA(&p[3 * ps], &p[3 * ps], &p[6 * ps]);
 }
 
+/*
+ * A move onto the pages right after the source: the destination is mapped
+ * as part of the source's VMA, and must still end up alone, holding the
+ * data, with the source gone.
+ *
+ *  src           dst                               dst
+ * |-----------|...........|   ->   ...........|-----------|
+ */
+TEST_F(anonmove, moved_right_after_itself)
+{
+	unsigned long ps = self->ps;
+	char *src = &self->carveout[ps], *dst = &src[3 * ps];
+
+	ASSERT_EQ(map_at(src, 3, ps), src);
+	fill(src, 3, ps, 's');
+	ASSERT_EQ(move(src, 3, dst, ps), dst);
+	ASSERT_TRUE(holds(dst, 3, ps, 's'));
+	ASSERT_UNMAPPED(src);
+	ASSERT_VMA(dst, dst, &dst[3 * ps]);
+}
+
 /* MREMAP_FIXED over a mapping replaces it, as mremap() does. */
 TEST_F(anonmove, fixed_over_mapping_replaces_it)
 {
