@@ -8,13 +8,7 @@
 #include <stdint.h>
 #include "anonmove.h"
 
-#ifndef MREMAP_MAYMOVE
-#define MREMAP_MAYMOVE		1
-#define MREMAP_FIXED		2
-#endif
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP	4
-#endif
+/* anonmove.h defines mremap()'s three flags where glibc does not. */
 #ifndef MREMAP_RELOCATE_ANON
 #define MREMAP_RELOCATE_ANON	8	/* the anonmove kernel series */
 #endif
