@@ -98,8 +98,8 @@ void anonmove_get_stats(struct anonmove_stats *stats)
 	__atomic_load(&am_stats.uffd_move_ns, &stats->uffd_move_ns, __ATOMIC_RELAXED);
 }
 
-static void *plain(void *old, size_t old_len, size_t new_len, int flags,
-		   void *new_addr)
+void *am_plain_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		      void *new_addr)
 {
 	am_count(plain, 1);
 	return am_sys_mremap(old, old_len, new_len, flags, new_addr);
@@ -119,14 +119,14 @@ void *anonmove_mremap(void *old, size_t old_len, size_t new_len, int flags,
 	/* Only a move relocates, and MREMAP_DONTUNMAP keeps the source. */
 	if (m == ANONMOVE_PLAIN || !(flags & MREMAP_MAYMOVE) ||
 	    (flags & MREMAP_DONTUNMAP))
-		return plain(old, old_len, new_len, flags, new_addr);
+		return am_plain_mremap(old, old_len, new_len, flags, new_addr);
 	if (m == ANONMOVE_KERNEL)
 		return am_sys_mremap(old, old_len, new_len,
 				     flags | MREMAP_RELOCATE_ANON, new_addr);
 	if (!(flags & MREMAP_FIXED)) {
 		/* Shrinking, or growing in place where it fits, never moves. */
 		if (new_len <= old_len)
-			return plain(old, old_len, new_len, 0, NULL);
+			return am_plain_mremap(old, old_len, new_len, 0, NULL);
 		p = am_sys_mremap(old, old_len, new_len, 0, NULL);
 		if (p != MAP_FAILED || errno != ENOMEM)
 			return p;

@@ -28,6 +28,9 @@ int am_find_vma(uintptr_t addr, struct am_vma *vma);
 /* The kernel's mremap(), which glibc's wrapper may refuse flags for. */
 void *am_sys_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		    void *new_addr);
+/* The same for a call passed on unchanged, counted in the statistics. */
+void *am_plain_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		      void *new_addr);
 
 /* The UFFDIO_MOVE mechanism: 0 if it can be used in this process. */
 int am_uffd_probe(void);
@@ -42,8 +45,5 @@ void am_vma_forget(void);
 extern struct anonmove_stats am_stats;
 #define am_count(field, n) \
 	__atomic_fetch_add(&am_stats.field, (n), __ATOMIC_RELAXED)
-
-/* CLOCK_MONOTONIC in nanoseconds, for the time statistics. */
-unsigned long am_now_ns(void);
 
 #endif /* ANONMOVE_INTERNAL_H */

@@ -151,7 +151,7 @@ static int uffd_range_ioctl(int fd, unsigned long cmd, uintptr_t start,
  * changing under it). Returns how many bytes moved; errno says why it
  * stopped short.
  */
-unsigned long am_now_ns(void)
+static unsigned long now_ns(void)
 {
 	struct timespec ts;
 
@@ -161,7 +161,7 @@ unsigned long am_now_ns(void)
 
 static size_t uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len)
 {
-	unsigned long t0 = am_now_ns();
+	unsigned long t0 = now_ns();
 	size_t done = 0;
 	int retries = 0;
 
@@ -186,7 +186,7 @@ static size_t uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len)
 		if (errno != EAGAIN || ++retries > EAGAIN_RETRIES)
 			break;
 	}
-	am_count(uffd_move_ns, am_now_ns() - t0);
+	am_count(uffd_move_ns, now_ns() - t0);
 	return done;
 }
 
@@ -228,13 +228,6 @@ static uintptr_t map_destination(uintptr_t old, size_t new_len, int flags,
 	return dst;
 }
 
-static void *plain_move(void *old, size_t old_len, size_t new_len, int flags,
-			void *new_addr)
-{
-	am_count(plain, 1);
-	return am_sys_mremap(old, old_len, new_len, flags, new_addr);
-}
-
 void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 		     void *new_p)
 {
@@ -264,7 +257,7 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 	if (fd < 0)
 		goto plain;
 
-	t0 = am_now_ns();
+	t0 = now_ns();
 	len = old_len < new_len ? old_len : new_len;
 	dst = map_destination(old, new_len, flags, new_addr, vma.prot);
 	if (!dst)
@@ -296,9 +289,9 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 	if (done < len) {
 		/* What UFFDIO_MOVE cannot take moves as mremap() moves it. */
 		am_count(fallbacks, 1);
-		rest = plain_move((void *)(old + done), len - done, len - done,
-				  MREMAP_MAYMOVE | MREMAP_FIXED,
-				  (void *)(dst + done));
+		rest = am_plain_mremap((void *)(old + done), len - done,
+				       len - done, MREMAP_MAYMOVE | MREMAP_FIXED,
+				       (void *)(dst + done));
 		if (rest == MAP_FAILED) {
 			int err = errno;
 
@@ -327,12 +320,12 @@ void *am_uffd_mremap(void *old_p, size_t old_len, size_t new_len, int flags,
 		uffd_range_ioctl(fd, UFFDIO_WAKE, dst, len);
 	munmap((void *)old, old_len);
 	uffd_range_ioctl(fd, UFFDIO_WAKE, old, len);
-	am_count(uffd_ns, am_now_ns() - t0);
+	am_count(uffd_ns, now_ns() - t0);
 	return (void *)dst;
 
 unmap:
 	if (!(flags & MREMAP_FIXED))
 		munmap((void *)dst, new_len);
 plain:
-	return plain_move(old_p, old_len, new_len, flags, new_p);
+	return am_plain_mremap(old_p, old_len, new_len, flags, new_p);
 }
