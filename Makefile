@@ -11,7 +11,7 @@ B       := build
 PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench $(B)/anonfrag \
 	 $(B)/fraglayout $(B)/seqcheck
 
-.PHONY: all progs lib install example deps tree kernel selftests check check-host soak demo vm-run export clean help
+.PHONY: all progs lib install example deps tree kernel buildmatrix selftests check check-host soak demo vm-run export clean help
 
 all: progs lib
 
@@ -23,6 +23,7 @@ help:
 	@echo "build/anonfrag [-j] [PID...]  unmerged anonymous VMAs, any kernel"
 	@echo "make vm-run PROG=<static binary> ARGS=\"...\" [CONFIG=debug|bench|kasan]"
 	@echo "make kernel [CONFIG=...]   build the patched kernel only"
+	@echo "make buildmatrix [ONLY=KSM]  build the series with each mm option off"
 	@echo "make export    write the kernel tree's commits back to patches/"
 
 progs: $(PROGS) $(B)/workloads
@@ -102,6 +103,10 @@ tree: deps
 
 kernel: tree
 	scripts/kbuild.sh $(CONFIG)
+
+# The series' objects built with KSM, THP, swap, ... each switched off.
+buildmatrix: tree
+	scripts/buildmatrix.sh $(if $(ONLY),$(addprefix --only ,$(ONLY)))
 
 selftests: kernel
 	scripts/selftests.sh $(CONFIG)

@@ -8,8 +8,10 @@ if [ "${1:-}" = --help ]; then
 	cat <<USAGE
 usage: $0
 Prepares the kernel tree, builds the debug kernel, the mm selftests and our
-programs, boots the kernel under QEMU once to run tests/vm-tests.list, runs
-the harness's own checks, prints a table and 'N passed, N failed, N skipped'.
+programs, builds the series with each of a few mm options off
+(scripts/buildmatrix.sh), boots the kernel under QEMU once to run
+tests/vm-tests.list, runs the harness's own checks, prints a table and
+'N passed, N failed, N skipped'.
 Exits non-zero when anything failed. Environment: CONFIG (default debug),
 ONLY (space-separated test names from the list: run just those),
 ANONMOVE_CACHE (default ~/.cache/anonmove). Logs: build/check/CONFIG/.
@@ -79,6 +81,18 @@ fi
 sub=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*skip:\([0-9]*\).*/\1 pass, \2 fail, \3 skip/p' "$lib_log")
 lib_row="libanonmove-host\t$st\t-\t$(( SECONDS - t ))\t${sub:--}"
 
+# The series must build with KSM, THP, swap, migration, userfaultfd, NUMA,
+# soft-dirty and procfs each switched off (objects it touches, -Werror).
+t=$SECONDS
+if "$R/scripts/buildmatrix.sh" >"$log/build-matrix.txt" 2>&1; then
+	st=PASS
+else
+	st=FAIL
+	cat "$log/build-matrix.txt" >&2
+fi
+sub=$(grep -o '^[0-9]* of [0-9]* variants build' "$log/build-matrix.txt" || echo "see $log/build-matrix.txt")
+bm_row="build-matrix\t$st\t-\t$(( SECONDS - t ))\t$sub"
+
 # One guest job per line of the list.
 files=() job=$log/job
 : >"$job"
@@ -119,7 +133,7 @@ else
 	printf 'kernel-log\tFAIL\t-\t-\tguest did not finish\n' >>"$res"
 fi
 
-printf "$cp_row\n$vma_row\n$host_row\n$lib_row\n" >>"$res"
+printf "$cp_row\n$vma_row\n$host_row\n$lib_row\n$bm_row\n" >>"$res"
 
 # The harness checks itself: vm-run passes arguments and the exit status.
 note "harness: make vm-run returns the program's exit status"
