@@ -44,7 +44,7 @@
 #include <unistd.h>
 #include "anonmove.h"
 
-#define PR_SET_ANON_RELOCATE 74
+#define PR_SET_ANON_RELOCATE 0x41524c53 /* "ARLS", as in the series uapi prctl.h */
 #define PAGE 4096UL
 
 static const char *mode_name;

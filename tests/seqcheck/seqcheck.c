@@ -62,7 +62,7 @@
 #endif
 #define MREMAP_RELOCATE_ANON 8
 #define MREMAP_MUST_RELOCATE_ANON 16
-#define PR_SET_ANON_RELOCATE 74
+#define PR_SET_ANON_RELOCATE 0x41524c53 /* "ARLS", as in the series uapi prctl.h */
 #define PR_ANON_RELOCATE_OFF 0
 
 #define PAGE 4096UL
