@@ -9,7 +9,9 @@ usage: $0 [--config debug|bench|kasan|base] [--timeout SECS] -- PROG [ARGS...]
 Builds the patched kernel for the config (default debug) if needed, boots
 it under QEMU with PROG (a statically linked program) in the initramfs,
 runs 'PROG ARGS' as root in the guest, prints its output, and exits with
-its exit status. Exits 125 when the kernel printed a splat or the guest
+its exit status. ANONMOVE_ICOUNT=SHIFT boots with QEMU's -icount (see
+scripts/vm.sh --help): times measured in the guest are instruction counts
+and repeat exactly across boots. Exits 125 when the kernel printed a splat or the guest
 crashed or timed out (default timeout: 600 s); the console log is kept in
 $ANONMOVE_ROOT/build/vm-run/.
 USAGE

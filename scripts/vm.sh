@@ -13,6 +13,10 @@ usage: $0 --kernel BZIMAGE --initrd INITRD --log DIR [options]
                     progress (one line per job; default)
   --append ARGS     extra kernel command line
   --mem SIZE        guest memory (default 4G)
+  --icount SHIFT    count instructions, not time: one TCG thread, and the
+                    guest clock advances 2^SHIFT ns per instruction, so
+                    times measured in the guest repeat exactly across boots
+                    (also ANONMOVE_ICOUNT=SHIFT)
 Writes DIR/console.log, DIR/results.tsv (name, status, rc, seconds,
 kselftest subtest counts) and,
 when the kernel complained, DIR/splats.txt. Exit status: 0 when every job
@@ -22,6 +26,7 @@ USAGE
 }
 
 kernel= initrd= log= total=2700 grace=60 echo=progress append= mem=4G
+icount=${ANONMOVE_ICOUNT:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -32,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--echo) echo=$2; shift ;;
 	--append) append=$2; shift ;;
 	--mem) mem=$2; shift ;;
+	--icount) icount=$2; shift ;;
 	--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -48,7 +54,10 @@ half=$(( ${mem%G} * 512 ))M
 # Two NUMA nodes of two CPUs each: migration tests need a second node and
 # more than two CPUs.
 # One socket per node, or the scheduler warns that LLC siblings span nodes.
-qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max
+accel=(-accel tcg,thread=multi)
+# -icount needs one TCG thread; sleep=off: an idle guest does not wait.
+[ -z "$icount" ] || accel=(-accel tcg,thread=single -icount "shift=$icount,sleep=off")
+qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max
 	-smp 4,sockets=2,cores=2,threads=1 -m "$mem"
 	-object memory-backend-ram,id=m0,size="$half"
 	-object memory-backend-ram,id=m1,size="$half"
