@@ -116,7 +116,7 @@ done <"$R/tests/vm-tests.list"
 note "booting the $cfg kernel and running tests/vm-tests.list"
 vmrc=0
 "$R/scripts/vm.sh" --kernel "$kernel" --initrd "$log/initrd.gz" --log "$log" \
-	--echo progress --timeout 2700 || vmrc=$?
+	--echo progress --timeout 3600 || vmrc=$?
 
 res=$log/results.tsv
 # Jobs that never reported (the guest died first) count as failed.
