@@ -33,9 +33,7 @@ fragment() {
 		echo CONFIG_MIGRATION=n
 		echo CONFIG_COMPACTION=n
 		echo CONFIG_CMA=n
-		echo CONFIG_TRANSPARENT_HUGEPAGE=n
-		echo CONFIG_TRANSPARENT_HUGEPAGE_MADVISE=n
-		echo CONFIG_READ_ONLY_THP_FOR_FS=n ;;
+		fragment TRANSPARENT_HUGEPAGE ;;
 	USERFAULTFD)
 		# Nothing selects it; PTE_MARKER_UFFD_WP depends on it (and the
 		# hidden HAVE_ARCH_USERFAULTFD_WP, selected only with it, goes).
