@@ -130,7 +130,8 @@ if [ "$vmrc" = 1 ]; then
 elif [ "$vmrc" = 0 ]; then
 	printf 'kernel-log\tPASS\t-\t-\tno oops/BUG/WARNING/lockdep/KASAN\n' >>"$res"
 else
-	printf 'kernel-log\tFAIL\t-\t-\tguest did not finish\n' >>"$res"
+	printf 'kernel-log\tFAIL\t-\t-\tguest did not finish: %s\n' \
+		"$(cat "$log/qemu-exit" 2>/dev/null || echo "QEMU's end not recorded")" >>"$res"
 fi
 
 printf "$cp_row\n$vma_row\n$host_row\n$lib_row\n$bm_row\n" >>"$res"

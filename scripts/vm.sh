@@ -18,7 +18,7 @@ usage: $0 --kernel BZIMAGE --initrd INITRD --log DIR [options]
                     times measured in the guest repeat exactly across boots
                     (also ANONMOVE_ICOUNT=SHIFT)
 Writes DIR/console.log, DIR/results.tsv (name, status, rc, seconds,
-kselftest subtest counts) and,
+kselftest subtest counts), DIR/qemu-exit (how and why QEMU ended) and,
 when the kernel complained, DIR/splats.txt. Exit status: 0 when every job
 ran and the kernel printed no splat, 1 on a splat, 2 when the guest hung,
 timed out or died before finishing.
@@ -174,11 +174,26 @@ if [ "$splat" = 1 ]; then
 	echo "KERNEL SPLAT (from $log/console.log):" >&2
 	head -n 120 "$log/splats.txt" >&2
 fi
+# Why QEMU ended, in words, kept beside the logs: its exit status, the
+# signal that killed it, whether the host's OOM killer chose it.
+if [ "$qrc" -gt 128 ]; then
+	qwhy="killed by signal $(kill -l $(( qrc - 128 )) 2>/dev/null || echo $(( qrc - 128 )))"
+	if dmesg 2>/dev/null | grep -q "Killed process $qpid "; then
+		qwhy="$qwhy: the host's OOM killer chose it ($(dmesg | grep "Killed process $qpid " | tail -n 1))"
+	elif [ -n "$why" ]; then
+		qwhy="$qwhy (by this script: $why)"
+	elif [ "$done" = 1 ]; then
+		qwhy="$qwhy (by this script, after the guest finished)"
+	fi
+else
+	qwhy="exited with status $qrc"
+fi
+echo "QEMU $qwhy" >"$log/qemu-exit"
 if [ "$done" != 1 ]; then
-	[ -n "$why" ] || why="guest stopped before finishing (crash or panic?)"
+	[ -n "$why" ] || why="the console ended early: QEMU $qwhy"
 	[ -n "$job" ] && [ -z "${why##guest*}" ] &&
 		printf '%s\tCRASH\t-\t%s\t-\n' "$job" $(( $(now) - job_start )) >>"$log/results.tsv"
-	echo "error: $why (QEMU exit status $qrc); last console lines:" >&2
+	echo "error: $why (QEMU exit status $qrc, $log/qemu-exit); last console lines:" >&2
 	tail -n 30 "$log/console.log" >&2
 	exit 2
 fi
