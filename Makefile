@@ -26,7 +26,7 @@ help:
 	@echo "make buildmatrix [ONLY=KSM]  build the series with each mm option off"
 	@echo "make export    write the kernel tree's commits back to patches/"
 
-progs: $(PROGS) $(B)/workloads
+progs: $(PROGS) $(B)/workloads $(B)/torture
 
 $(B)/fragment: demo/fragment.c
 $(B)/exit_with: tests/harness/exit_with.c
@@ -85,6 +85,11 @@ $(B)/anonmove_example_shared: demo/anonmove_example.c $(B)/anonmove_example
 
 $(B)/workloads: demo/workloads.c $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -I$(LIBDIR) -o $@ $< $(LIBA)
+
+# Relocation under fire (tests/torture/torture.c): movers and racers.
+$(B)/torture: tests/torture/torture.c
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $<
 
 $(B)/anonmove_bench: bench/anonmove_bench.c $(LIBA)
 	$(CC) $(CFLAGS) -static -pthread -I$(LIBDIR) -o $@ $< $(LIBA)

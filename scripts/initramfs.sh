@@ -25,7 +25,7 @@ mkdir -p "$stage"/{bin,sbin,usr/bin,proc,sys,dev,tmp,t,etc/anonmove,root}
 cp "$bb" "$stage/bin/busybox"
 cp "$ANONMOVE_ROOT/guest/init" "$stage/init"
 cp "$ANONMOVE_ROOT/guest/with-relocation" "$ANONMOVE_ROOT/guest/uffd-except-events" \
-	"$ANONMOVE_ROOT/guest/soak" \
+	"$ANONMOVE_ROOT/guest/soak" "$ANONMOVE_ROOT/guest/split-thp-anon" \
 	"$stage/bin/"
 cp "$job" "$stage/etc/anonmove/job"
 chmod 755 "$stage/init"
