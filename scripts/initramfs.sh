@@ -24,7 +24,7 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,proc,sys,dev,tmp,t,etc/anonmove,root}
 cp "$bb" "$stage/bin/busybox"
 cp "$ANONMOVE_ROOT/guest/init" "$stage/init"
-cp "$ANONMOVE_ROOT/guest/with-relocation" "$ANONMOVE_ROOT/guest/uffd-except-events" \
+cp "$ANONMOVE_ROOT/guest/with-relocation" \
 	"$ANONMOVE_ROOT/guest/soak" "$ANONMOVE_ROOT/guest/split-thp-anon" \
 	"$stage/bin/"
 cp "$job" "$stage/etc/anonmove/job"

@@ -114,6 +114,8 @@ struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
 #define LOOP_CTL_GET_FREE 0x4C82
 
 #define MPOL_MF_MOVE (1 << 1)
+#define KPF_KSM 21
+#define KPF_THP 22
 #define KPF_ZERO_PAGE 24
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAP (1ULL << 62)
@@ -134,8 +136,13 @@ static const char *const kind_name[] = { "4k", "mthp", "thp" };
 
 /* What a page must hold: a pattern of (region, page, gen), zeroes, a
  * block of the loop device's pattern, or nothing (poisoned: SIGBUS). */
-enum { PG_PATTERN, PG_ZERO, PG_FILE, PG_POISON, PG_MAYBE_POISON };
+enum { PG_PATTERN, PG_ZERO, PG_FILE, PG_POISON };
 #define PG_MAYBE_ZERO 0x80	/* MADV_FREE'd: the above, or all zeroes */
+/* MADV_HWPOISON'd without killing us: memory_failure() may have recovered
+ * the data (a clean page with a copy in swap is dropped and read back from
+ * it), so SIGBUS or the above */
+#define PG_MAYBE_POISON 0x40
+#define PG_BASE(st) ((st) & 0x0f)
 
 struct page_model {
 	uint32_t gen;
@@ -153,7 +160,8 @@ enum racer {
 	R_MOVE, R_MOVE_RELOC, R_UFFD_MOVE, R_UFFD_PAGES, R_MOVE_FAILED, R_WRITE, R_DONTNEED,
 	R_FREE, R_DIO_READ, R_POISON, R_PAGEOUT, R_RECLAIM, R_MIGRATE,
 	R_MIGRATE_ALL, R_COMPACT, R_COLLAPSE, R_KSM, R_PIN, R_VMSPLICE,
-	R_DIO_WRITE, R_FORK, R_PAGEMAP, R_IDLE, R_CLEAR_REFS, R_SYSCTL, NR_RACERS
+	R_DIO_WRITE, R_FORK, R_PAGEMAP, R_KSM_SEEN, R_THP_SEEN, R_IDLE, R_CLEAR_REFS,
+	R_SYSCTL, NR_RACERS
 };
 static const char *const racer_name[NR_RACERS] = {
 	"move (mremap)", "  of which relocated", "move (UFFDIO_MOVE)",
@@ -163,7 +171,8 @@ static const char *const racer_name[NR_RACERS] = {
 	"memory.reclaim", "move_pages (pages)", "migrate_pages",
 	"compact_memory", "MADV_COLLAPSE", "ksm use_zero_pages flip",
 	"io_uring pin", "vmsplice", "O_DIRECT write from", "fork child check",
-	"pagemap+kpageflags", "page_idle (pages)", "clear_refs",
+	"pagemap+kpageflags", "  KSM pages seen", "  THP pages seen",
+	"page_idle (pages)", "clear_refs",
 	"vm.anon_relocate flip",
 };
 
@@ -388,7 +397,7 @@ static uint64_t want_word(const struct region *r, unsigned long p,
 {
 	uint64_t h;
 
-	switch (m->st & ~PG_MAYBE_ZERO) {
+	switch (PG_BASE(m->st)) {
 	case PG_ZERO:
 		return 0;
 	case PG_FILE:
@@ -449,10 +458,10 @@ static bool page_ok(struct region *r, char *addr, unsigned long p, bool child)
 {
 	const struct page_model *m = &r->pm[p];
 	const uint64_t *q = (const uint64_t *)addr;
-	int st = m->st & ~PG_MAYBE_ZERO;
+	int st = PG_BASE(m->st);
 	bool zero = true, exact = true;
 
-	if (st == PG_POISON || st == PG_MAYBE_POISON) {
+	if (st == PG_POISON || (m->st & PG_MAYBE_POISON)) {
 		if (child)
 			return true;	/* the child's copy: not checked */
 		int got = probe_poison(addr);
@@ -460,7 +469,7 @@ static bool page_ok(struct region *r, char *addr, unsigned long p, bool child)
 			return true;
 		if (got < 0 || st == PG_POISON)
 			return false;
-		return true;	/* madvise failed: any contents */
+		/* recovered: what it held before */
 	}
 	for (unsigned long w = 0; w < WORDS; w++) {
 		if (q[w] != want_word(r, p, m, w))
@@ -496,8 +505,7 @@ static bool check_region(struct region *r, const char *after)
 	for (unsigned long p = 0; p < r->npages; p++) {
 		if (page_ok(r, a + p * PAGE, p, false))
 			continue;
-		int st = r->pm[p].st & ~PG_MAYBE_ZERO;
-		if (st == PG_POISON)
+		if (PG_BASE(r->pm[p].st) == PG_POISON)
 			snprintf(buf, sizeof(buf), "page %lu: poisoned, but no SIGBUS at %p",
 				 p, (void *)(a + p * PAGE));
 		else
@@ -792,12 +800,9 @@ static void random_range(struct region *r, uint64_t *s, unsigned long *p, unsign
 
 static bool range_has_poison(struct region *r, unsigned long p, unsigned long n)
 {
-	for (unsigned long i = p; i < p + n; i++) {
-		int st = r->pm[i].st & ~PG_MAYBE_ZERO;
-
-		if (st == PG_POISON || st == PG_MAYBE_POISON)
+	for (unsigned long i = p; i < p + n; i++)
+		if (PG_BASE(r->pm[i].st) == PG_POISON || (r->pm[i].st & PG_MAYBE_POISON))
 			return true;
-	}
 	return false;
 }
 
@@ -910,16 +915,17 @@ static void step_poison(struct region *r, uint64_t *s)
 		fail(r, "MADV_HWPOISON of %p: SIGBUS at %p", (void *)a, bus_addr);
 		return;
 	}
-	ret = ret == -2;
-	hist(r, "MADV_HWPOISON page %lu: %s", p, ret ? strerror(err) : "ok");
-	if (ret) {
-		/* refused (the page was busy): it may or may not be poisoned */
-		r->pm[p].st = PG_MAYBE_POISON;
-		sh->errs[R_POISON]++;
+	hist(r, "MADV_HWPOISON page %lu: %s", p,
+	     ret == 1 ? "SIGBUS" : ret ? strerror(err) : "no SIGBUS");
+	if (ret == 1) {
+		/* the data is lost: SIGBUS from now on, here only */
+		r->pm[p].st = PG_POISON;
+		count(R_POISON, r);
 		return;
 	}
-	r->pm[p].st = PG_POISON;
-	count(R_POISON, r);
+	/* refused (busy), or recovered (clean, with a copy in swap) */
+	r->pm[p].st |= PG_MAYBE_POISON;
+	sh->errs[R_POISON]++;
 }
 
 static void *mover(void *arg)
@@ -1248,8 +1254,15 @@ static void *racer_pagemap(void *arg)
 
 			if (!(ent[i] & PM_PRESENT) || !pfn)
 				continue;
-			if (pread(kpf, &flags, 8, pfn * 8) != 8)
+			if (pread(kpf, &flags, 8, pfn * 8) != 8) {
 				sh->errs[R_PAGEMAP]++;
+			} else {
+				/* what ksmd and khugepaged did to the regions */
+				if (flags >> KPF_KSM & 1)
+					count(R_KSM_SEEN, r);
+				if (flags >> KPF_THP & 1)
+					count(R_THP_SEEN, r);
+			}
 			if (idle < 0)
 				continue;
 			/* mark it idle (an rmap walk clears the young bits),
@@ -1520,7 +1533,7 @@ static bool model_zero(struct region *r, unsigned long p)
 {
 	const struct page_model *m = &r->pm[p];
 
-	if ((m->st & PG_MAYBE_ZERO) || (m->st & ~PG_MAYBE_ZERO) == PG_ZERO)
+	if ((m->st & PG_MAYBE_ZERO) || PG_BASE(m->st) == PG_ZERO)
 		return true;
 	for (unsigned long w = 0; w < WORDS; w++)
 		if (want_word(r, p, m, w))
@@ -1591,9 +1604,7 @@ static void final_checks(void)
 		ok = check_region(r, "the run");
 		/* poisoned pages go: their memory is lost, on purpose */
 		for (unsigned long p = 0; p < r->npages && ok; p++) {
-			int st = r->pm[p].st & ~PG_MAYBE_ZERO;
-
-			if (st == PG_POISON || st == PG_MAYBE_POISON) {
+			if (PG_BASE(r->pm[p].st) == PG_POISON || (r->pm[p].st & PG_MAYBE_POISON)) {
 				madvise(a + p * PAGE, PAGE, MADV_DONTNEED);
 				r->pm[p].st = PG_ZERO;
 			}
