@@ -335,11 +335,13 @@ static int write_file(const char *path, const char *val)
 	return n < 0 ? -errno : 0;
 }
 
-static int read_file(const char *path, char *buf, size_t len)
+/* The whole of a small file (procfs, sysfs), NUL-terminated. */
+static int read_whole(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY);
 	ssize_t n;
 
+	buf[0] = 0;
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, len - 1);
@@ -347,8 +349,16 @@ static int read_file(const char *path, char *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
 	return 0;
+}
+
+/* Its first line. */
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int ret = read_whole(path, buf, len);
+
+	buf[strcspn(buf, "\n")] = 0;
+	return ret;
 }
 
 /* Knobs changed for the run, put back at its end (later tests share the
@@ -470,7 +480,7 @@ static bool page_ok(struct region *r, char *addr, unsigned long p, bool child)
 	const struct page_model *m = &r->pm[p];
 	const uint64_t *q = (const uint64_t *)addr;
 	int st = PG_BASE(m->st);
-	bool zero = true, exact = true;	/* so far */
+	bool exact = true;	/* so far */
 
 	if (st == PG_POISON || (m->st & PG_MAYBE_POISON)) {
 		if (child)
@@ -493,7 +503,6 @@ static bool page_ok(struct region *r, char *addr, unsigned long p, bool child)
 		if (!exact && q[w])
 			return false;
 	}
-	(void)zero;
 	return true;
 }
 
@@ -617,13 +626,9 @@ static pthread_mutex_t move_lock = PTHREAD_MUTEX_INITIALIZER;
 static long relocations(void)
 {
 	static char buf[1 << 14];
-	int fd = open("/proc/vmstat", O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	char *at;
 
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
+	read_whole("/proc/vmstat", buf, sizeof(buf));
 	at = strstr(buf, "\nmremap_relocate ");
 	return at ? atol(at + strlen("\nmremap_relocate ")) : -1;
 }
@@ -1528,15 +1533,11 @@ static const char *const vmstat_names[] = {
 static void read_vmstat(long *v)
 {
 	static char buf[1 << 16];
-	int fd = open("/proc/vmstat", O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	char *line;
 
-	if (fd >= 0)
-		close(fd);
 	for (size_t i = 0; i < NVMSTAT; i++)
 		v[i] = -1;
-	buf[n > 0 ? n : 0] = 0;
+	read_whole("/proc/vmstat", buf, sizeof(buf));
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		char name[64];
 		long val;
@@ -1858,11 +1859,7 @@ int main(int argc, char **argv)
 		char path[160], buf[4096];
 
 		snprintf(path, sizeof(path), "%s/memory.stat", cgroup_dir);
-		int fd = open(path, O_RDONLY);
-		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-		close(fd);
-		buf[n > 0 ? n : 0] = 0;
+		read_whole(path, buf, sizeof(buf));
 		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
 			if (!strncmp(l, "pgsteal ", 8) || !strncmp(l, "pgscan ", 7) ||
 			    !strncmp(l, "thp_swpout ", 11))
