@@ -11,7 +11,7 @@ B       := build
 PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench $(B)/anonfrag \
 	 $(B)/fraglayout $(B)/seqcheck
 
-.PHONY: all progs lib install example deps tree kernel buildmatrix selftests check check-host soak demo vm-run export clean help
+.PHONY: all progs lib install example deps tree kernel buildmatrix selftests check check-host soak demo bench vm-run export clean help
 
 all: progs lib
 
@@ -20,6 +20,7 @@ help:
 	@echo "make check     build everything and run every test in the patched kernel"
 	@echo "make check-host  run the analyser's tests on this machine's kernel"
 	@echo "make soak [SOAK_SECONDS=1800]  stress-ng with every move relocating"
+	@echo "make bench     mremap() cost in instructions (vs the unpatched kernel) and ns"
 	@echo "build/anonfrag [-j] [PID...]  unmerged anonymous VMAs, any kernel"
 	@echo "make vm-run PROG=<static binary> ARGS=\"...\" [CONFIG=debug|bench|kasan]"
 	@echo "make kernel [CONFIG=...]   build the patched kernel only"
@@ -130,6 +131,9 @@ check-host: $(B)/anonfrag $(B)/fraglayout
 
 demo: deps
 	scripts/demo.sh
+
+bench: deps
+	scripts/bench.sh
 
 vm-run: deps
 	@test -n "$(PROG)" || { echo "usage: make vm-run PROG=<static binary> ARGS=\"...\" [CONFIG=debug|bench|kasan]"; exit 2; }

@@ -13,6 +13,10 @@
  * kernel has them, 64 KiB folios (mTHP, with PMD-sized THP switched off)
  * and, from 2 MiB up, PMD-sized THPs (64 KiB ones switched off); every
  * large-folio source is checked through /proc/kpageflags.
+ *
+ * -p measures plain moves only, on a kernel that cannot relocate (the
+ * unpatched one), for comparison. Booted with QEMU's -icount shift=0 (make
+ * bench), the guest clock counts instructions: every "ns" is one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +38,7 @@
 
 enum folio_kind { SMALL, MTHP, THP };
 static int kind;		/* enum folio_kind: what sources get */
+static int plain_only;		/* -p: the kernel cannot relocate */
 static unsigned long not_large;	/* large-folio sources that were not */
 
 static const unsigned long sizes_kib[] = { 64, 256, 1024, 4096, 16384, 65536 };
@@ -185,7 +190,8 @@ static int run_table(int reps_max)
 			reps = sizes_kib[s] >= 16384 ? (reps_max + 2) / 3 : reps_max;
 			for (r = 0; r < reps; r++) {
 				plain[r] = one_move(len, aligned, 0);
-				reloc[r] = one_move(len, aligned, MUST_RELOCATE);
+				reloc[r] = plain_only ? plain[r] :
+					   one_move(len, aligned, MUST_RELOCATE);
 				if (!plain[r] || !reloc[r]) {
 					printf("%-6s %-9lu %-9s mremap failed: %s\n",
 					       folio, sizes_kib[s], place,
@@ -195,6 +201,13 @@ static int run_table(int reps_max)
 			}
 			qsort(plain, reps, sizeof(plain[0]), cmp_u64);
 			qsort(reloc, reps, sizeof(reloc[0]), cmp_u64);
+			if (plain_only) {
+				printf("%-6s %-9lu %-9s %11llu %11s %7s %9.1f %9s\n",
+				       folio, sizes_kib[s], place,
+				       (unsigned long long)plain[reps / 2], "-",
+				       "-", plain[reps / 2] / pages, "-");
+				continue;
+			}
 			printf("%-6s %-9lu %-9s %11llu %11llu %7.2f %9.1f %9.1f\n",
 			       folio, sizes_kib[s], place,
 			       (unsigned long long)plain[reps / 2],
@@ -208,21 +221,27 @@ static int run_table(int reps_max)
 
 int main(int argc, char **argv)
 {
-	int reps_max = argc > 1 ? atoi(argv[1]) : 15;
 	unsigned long page = sysconf(_SC_PAGESIZE);
 	char old64[32], old2m[32];
-	int ret;
+	int reps_max, ret;
 
+	if (argc > 1 && !strcmp(argv[1], "-p")) {
+		plain_only = 1;
+		argc--;
+		argv++;
+	}
+	reps_max = argc > 1 ? atoi(argv[1]) : 15;
 	if (argc > 2 || reps_max < 1 || reps_max > MAX_REPS) {
-		fprintf(stderr, "usage: mremap_bench [REPETITIONS (1-%d)]\n"
+		fprintf(stderr, "usage: mremap_bench [-p] [REPETITIONS (1-%d)]\n"
 			"Times plain vs relocating mremap() of populated ranges,\n"
 			"64 KiB to 64 MiB, PMD-aligned and not, in 4 KiB folios\n"
 			"and, where the kernel has them, 64 KiB and 2 MiB THPs;\n"
-			"prints medians, their ratio and ns per page.\n",
+			"prints medians, their ratio and ns per page.\n"
+			"-p: plain moves only (a kernel that cannot relocate).\n",
 			MAX_REPS);
 		return 2;
 	}
-	if (!one_move(page, 0, MUST_RELOCATE)) {
+	if (!plain_only && !one_move(page, 0, MUST_RELOCATE)) {
 		printf("mremap_bench: this kernel cannot relocate (%s): "
 		       "boot the anonmove kernel (make vm-run)\n",
 		       strerror(errno));

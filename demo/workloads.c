@@ -17,7 +17,8 @@
  *                            per call where they are adjacent, then the heap
  *                            is refilled
  *
- * MODE is off, on or auto: PR_SET_ANON_RELOCATE with OFF, ALWAYS or AUTO.
+ * MODE is off, on, auto or merge: PR_SET_ANON_RELOCATE with OFF, ALWAYS,
+ * AUTO or MERGE.
  * Neither workload passes a relocation flag: the mode alone decides. On a
  * kernel without the series only "off" runs. Two more modes run on any
  * kernel: "lib" moves with libanonmove's anonmove_mremap() instead of
@@ -401,34 +402,36 @@ static void run_gc(long regions, long pages, int cycles)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: workloads realloc off|on|auto|own|lib\n"
-		"       workloads gc off|on|auto|own|lib [REGIONS PAGES CYCLES]\n");
+	fprintf(stderr, "usage: workloads realloc off|on|auto|merge|own|lib\n"
+		"       workloads gc off|on|auto|merge|own|lib [REGIONS PAGES CYCLES]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "off", "on", "auto", "own", "lib" };
+	static const char *const modes[] = { "off", "on", "auto", "merge",
+					     "own", "lib" };
+	/* PR_ANON_RELOCATE_OFF 0, _ALWAYS 1, _AUTO 2, _MERGE 4 */
+	static const int prctl_mode[] = { 0, 1, 2, 4, 0, 0 };
 	int mode = -1;
 
 	if (argc < 3)
 		usage();
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (!strcmp(argv[2], modes[i]))
 			mode = i;
 	if (mode < 0)
 		usage();
 	mode_name = modes[mode];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (mode >= 3) {
+	if (mode >= 4) {
 		own_buffers = true;
-		use_lib = mode == 4;
-		mode = 0;
+		use_lib = mode == 5;
 		if (use_lib)
 			printf("%s lib: libanonmove mechanism %s\n", argv[1],
 			       anonmove_mechanism_name(anonmove_supported()));
 	}
-	/* PR_ANON_RELOCATE_OFF 0, _ALWAYS 1, _AUTO 2: the same order. */
+	mode = prctl_mode[mode];
 	if (prctl(PR_SET_ANON_RELOCATE, mode, 0, 0, 0) && mode) {
 		printf("%s %s: this kernel has no relocating mremap(): skipped\n",
 		       argv[1], mode_name);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # In the guest: the realloc and GC workloads (demo/workloads.c) with
-# relocation off, on and auto, then the GC with a bigger heap on a low
+# relocation off, on, auto and merge, then the GC with a bigger heap on a low
 # vm.max_map_count. Lines starting "@@" are the series the host plots.
 set -eu
 # Auto mode relocates once a process has vm.anon_relocate_auto_map_count
@@ -11,7 +11,7 @@ old_auto=$(cat "$auto")
 echo 64 >"$auto"
 echo "vm.anon_relocate_auto_map_count=64"
 for w in realloc gc; do
-	for mode in off on auto; do
+	for mode in off on auto merge; do
 		./workloads "$w" "$mode"
 	done
 done
@@ -22,7 +22,7 @@ echo 0 >"$auto"
 old=$(cat /proc/sys/vm/max_map_count)
 echo 256 >/proc/sys/vm/max_map_count
 echo "vm.max_map_count=256, vm.anon_relocate_auto_map_count=0 (auto from 128)"
-for mode in off on auto; do
+for mode in off on auto merge; do
 	./workloads gc "$mode" 1024 4 20 |
 		sed 's/^@@ gc /@@ maxmap /; s/^gc /maxmap: gc /'
 done

@@ -8,7 +8,7 @@ if [ "${1:-}" = --help ] || [ $# -ne 2 ]; then
 	cat <<USAGE
 usage: $0 REPORT.TXT OUTDIR
 REPORT.TXT is what the demo guest printed (build/demo/report.txt). Writes
-OUTDIR/{realloc,gc,maxmap}-{off,on,auto}.tsv, bench*.tsv, *.png and
+OUTDIR/{realloc,gc,maxmap}-{off,on,auto,merge}.tsv, bench*.tsv, *.png and
 summary.txt (also printed).
 USAGE
 	[ "${1:-}" = --help ] && exit 0 || exit 2
@@ -16,7 +16,7 @@ fi
 in=$1 out=$2
 mkdir -p "$out"
 for w in realloc gc maxmap; do
-	for m in off on auto; do
+	for m in off on auto merge; do
 		awk -v w="$w" -v m="$m" '$1 == "@@" && $2 == w && $3 == m {
 			$1 = $2 = $3 = ""; sub(/^ +/, ""); print }' "$in" >"$out/$w-$m.tsv"
 	done
@@ -34,23 +34,29 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 {
 	echo "anonmove demo, $(date -u '+%Y-%m-%d %H:%M UTC'), one boot of the bench kernel"
 	echo
-	grep -E '^(realloc|gc|maxmap: gc) (off|on|auto)|^vm\.(anon_relocate_auto|max_map)' "$in" || true
+	grep -E '^(realloc|gc|maxmap: gc) (off|on|auto|merge)|^vm\.(anon_relocate_auto|max_map)' "$in" || true
 	echo
-	printf '%-34s %10s %10s %10s\n' "" off on auto
-	row() { printf '%-34s %10s %10s %10s\n' "$@"; }
+	printf '%-34s %10s %10s %10s %10s\n' "" off on auto merge
+	row() { printf '%-34s %10s %10s %10s %10s\n' "$@"; }
 	last() { # last WORKLOAD MODE COLUMN: the value in the last step's line
 		awk -v c="$3" '{ v = $c } END { print (v == "" ? "-" : v) }' "$out/$1-$2.tsv"; }
 	sum() { awk -v c="$3" '{ s += $c } END { print s + 0 }' "$out/$1-$2.tsv"; }
-	row "realloc: process VMAs at the end" "$(last realloc off 2)" "$(last realloc on 2)" "$(last realloc auto 2)"
-	row "realloc: time, ratio to off" 1.00 "$(ratio realloc on)" "$(ratio realloc auto)"
-	row "gc: heap VMAs after last cycle" "$(last gc off 2)" "$(last gc on 2)" "$(last gc auto 2)"
-	row "gc: EFAULT on multi-region moves" "$(sum gc off 5)" "$(sum gc on 5)" "$(sum gc auto 5)"
-	row "gc: compaction time, ratio to off" 1.00 "$(ratio gc on)" "$(ratio gc auto)"
-	row "max_map_count 256: cycles done" "$(wc -l <"$out/maxmap-off.tsv")" \
-		"$(wc -l <"$out/maxmap-on.tsv")" "$(wc -l <"$out/maxmap-auto.tsv")"
-	row "max_map_count 256: heap VMAs last" "$(last maxmap off 2)" "$(last maxmap on 2)" "$(last maxmap auto 2)"
+	each() { # each FUNCTION WORKLOAD [ARG]: its value in every mode
+		local m
+		for m in off on auto merge; do "$1" "$2" "$m" ${3:+"$3"}; done; }
+	rows() { # the lines in each mode
+		local m
+		for m in off on auto merge; do wc -l <"$out/$1-$m.tsv"; done; }
+	row "realloc: process VMAs at the end" $(each last realloc 2)
+	row "realloc: time, ratio to off" 1.00 "$(ratio realloc on)" "$(ratio realloc auto)" "$(ratio realloc merge)"
+	row "gc: heap VMAs after last cycle" $(each last gc 2)
+	row "gc: EFAULT on multi-region moves" $(each sum gc 5)
+	row "gc: compaction time, ratio to off" 1.00 "$(ratio gc on)" "$(ratio gc auto)" "$(ratio gc merge)"
+	row "max_map_count 256: cycles done" $(rows maxmap)
+	row "max_map_count 256: heap VMAs last" $(each last maxmap 2)
 	echo "(auto relocates from vm.anon_relocate_auto_map_count VMAs: 64 for realloc"
-	echo " and gc, 128 = half of vm.max_map_count for the max_map_count runs)"
+	echo " and gc, 128 = half of vm.max_map_count for the max_map_count runs;"
+	echo " merge relocates a move exactly where it then merges)"
 	echo
 	echo "mremap() latency, relocating / plain (same boot):"
 	awk '{ r[$1 " " $3] = r[$1 " " $3] sprintf(" %6s KiB %s", $2, $4) }
@@ -74,7 +80,7 @@ GP
 }
 modes() { # modes WORKLOAD COLUMN: one line per mode that has data
 	local s= m
-	for m in off on auto; do
+	for m in off on auto merge; do
 		[ -s "$out/$1-$m.tsv" ] || continue
 		s+="${s:+, }\"$out/$1-$m.tsv\" using 1:$2 with linespoints title \"$m\""
 	done

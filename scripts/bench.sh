@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `make bench`: what a relocating mremap() costs, counted in instructions
+# (repeatable to the instruction) and timed (wall clock, ~20 % between boots).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+usage() {
+	cat <<USAGE
+usage: $0 [--reps N] [--no-stock] [--no-wall]
+Builds the bench config (no debug options) of the anonmove kernel and of
+the unpatched 6.12 kernel it applies to (tag $BASE_TAG, in a worktree
+$ANONMOVE_CACHE/linux-stock, built in $ANONMOVE_CACHE/build-stock), and
+runs mremap_bench in three boots:
+  icount   anonmove kernel, QEMU -icount shift=0: one TCG thread, the guest
+           clock counts instructions, so every "ns" below is one
+           instruction and the figures repeat exactly across boots
+  stock    the unpatched kernel, the same mode, plain moves only (-p)
+  wall     anonmove kernel, multi-threaded TCG, wall-clock nanoseconds
+Prints one table: per folio size, range size and placement, the plain
+move's instructions on both kernels (they should be equal), the
+relocating move's, their ratio, the extra instructions per page, and the
+wall-clock ratio. Everything is kept in build/bench/ (report.txt).
+--reps N: repetitions per size (median; default 3 under icount, 15 wall).
+USAGE
+}
+
+reps=3 stock=1 wall=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--reps) reps=$2; shift ;;
+	--no-stock) stock=0 ;;
+	--no-wall) wall=0 ;;
+	--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+R=$ANONMOVE_ROOT
+out=$R/build/bench
+mkdir -p "$out"
+"$R/scripts/deps.sh"
+"$R/scripts/tree.sh"
+kernel=$("$R/scripts/kbuild.sh" bench | tail -n 1)
+make -s -C "$R" "$R/build/mremap_bench"
+
+# The unpatched kernel: a worktree of the base tag, its own build directory.
+if [ $stock = 1 ]; then
+	stree=$ANONMOVE_CACHE/linux-stock
+	if ! [ "$(git -C "$stree" rev-parse HEAD 2>/dev/null)" = \
+	     "$(git -C "$KTREE" rev-parse "$BASE_TAG^{commit}")" ]; then
+		rm -rf "$stree"
+		git -C "$KTREE" worktree prune
+		git -C "$KTREE" worktree add --detach "$stree" "$BASE_TAG" >/dev/null
+	fi
+	skernel=$(KTREE=$stree KBUILD_ROOT=$ANONMOVE_CACHE/build-stock \
+		  "$R/scripts/kbuild.sh" bench | tail -n 1)
+fi
+
+boot() { # boot NAME KERNEL TIMEOUT VM-ARGS... -- MREMAP_BENCH-ARGS...
+	local name=$1 k=$2 t=$3 vmargs=() rc=0
+	shift 3
+	while [ "$1" != -- ]; do vmargs+=("$1"); shift; done
+	shift
+	echo "run_one mremap_bench $t ./mremap_bench $*" >"$out/$name.job"
+	"$R/scripts/initramfs.sh" "$out/$name.gz" "$out/$name.job" \
+		"$R/build/mremap_bench"
+	note "booting: $name"
+	"$R/scripts/vm.sh" --kernel "$k" --initrd "$out/$name.gz" \
+		--log "$out/$name" --echo jobs --timeout $(( t + 300 )) \
+		"${vmargs[@]}" | grep -v '^@@ ' >"$out/$name.txt" || rc=$?
+	[ $rc = 0 ] || die "the $name boot failed (see $out/$name/console.log)"
+	grep -q '^4k ' "$out/$name.txt" || die "no table from the $name boot"
+}
+
+boot icount "$kernel" 3000 --icount 0 -- "$reps"
+[ $stock = 0 ] || boot stock "$skernel" 3000 --icount 0 -- -p "$reps"
+[ $wall = 0 ] || boot wall "$kernel" 1500 -- 15
+
+table() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(4k|64k|2m)$/' "$out/$1.txt"; }
+{
+	echo "anonmove bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "instructions: QEMU -icount shift=0 (one per guest ns), median of $reps;"
+	echo "wall: multi-threaded TCG, median of 15; stock: unpatched $BASE_TAG"
+	echo
+	printf '%-5s %8s %-9s %12s %12s %12s %7s %9s %9s %7s\n' folio size_kib \
+		placement stock_plain plain reloc ratio plain/pg extra/pg wall
+	awk -v stock="$(table stock | tr '\n' ';')" \
+	    -v wall="$(table wall | tr '\n' ';')" '
+	BEGIN {
+		n = split(stock, s, ";")
+		for (i = 1; i <= n; i++) if (split(s[i], f, " ") >= 4)
+			sp[f[1] " " f[2] " " f[3]] = f[4]
+		n = split(wall, w, ";")
+		for (i = 1; i <= n; i++) if (split(w[i], f, " ") >= 6)
+			wr[f[1] " " f[2] " " f[3]] = f[6]
+	}
+	{
+		k = $1 " " $2 " " $3
+		pages = $2 / 4
+		printf "%-5s %8s %-9s %12s %12s %12s %7.2f %9.1f %9.1f %7s\n",
+		       $1, $2, $3, (k in sp) ? sp[k] : "-", $4, $5, $5 / $4,
+		       $4 / pages, ($5 - $4) / pages, (k in wr) ? wr[k] : "-"
+	}' <(table icount)
+} | tee "$out/report.txt"
