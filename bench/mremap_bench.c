@@ -14,6 +14,10 @@
  * and, from 2 MiB up, PMD-sized THPs (64 KiB ones switched off); every
  * large-folio source is checked through /proc/kpageflags.
  *
+ * merge_ns is a move without a flag in merge mode (PR_ANON_RELOCATE_MERGE)
+ * where nothing is beside the destination to merge with: it must cost what
+ * a plain move costs, plus the look at the neighbours.
+ *
  * -p measures plain moves only, on a kernel that cannot relocate (the
  * unpatched one), for comparison. Booted with QEMU's -icount shift=0 (make
  * bench), the guest clock counts instructions: every "ns" is one.
@@ -26,11 +30,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MUST_RELOCATE	16	/* MREMAP_MUST_RELOCATE_ANON */
+#define PR_SET_ANON_RELOCATE	0x41524c53
+#define PR_ANON_RELOCATE_MERGE	4
+#define PR_ANON_RELOCATE_DEFAULT 3
 #define PMD_SZ		(2UL << 20)
 #define MAX_REPS	64
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
@@ -172,7 +180,7 @@ static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
 static int run_table(int reps_max)
 {
 	unsigned long page = sysconf(_SC_PAGESIZE);
-	uint64_t plain[MAX_REPS], reloc[MAX_REPS];
+	uint64_t plain[MAX_REPS], reloc[MAX_REPS], merge[MAX_REPS];
 	const char *folio = kind == THP ? "2m" : kind == MTHP ? "64k" : "4k";
 	int aligned, r, reps;
 	unsigned int s;
@@ -192,7 +200,15 @@ static int run_table(int reps_max)
 				plain[r] = one_move(len, aligned, 0);
 				reloc[r] = plain_only ? plain[r] :
 					   one_move(len, aligned, MUST_RELOCATE);
-				if (!plain[r] || !reloc[r]) {
+				merge[r] = plain[r];
+				if (!plain_only) {
+					prctl(PR_SET_ANON_RELOCATE,
+					      PR_ANON_RELOCATE_MERGE, 0, 0, 0);
+					merge[r] = one_move(len, aligned, 0);
+					prctl(PR_SET_ANON_RELOCATE,
+					      PR_ANON_RELOCATE_DEFAULT, 0, 0, 0);
+				}
+				if (!plain[r] || !reloc[r] || !merge[r]) {
 					printf("%-6s %-9lu %-9s mremap failed: %s\n",
 					       folio, sizes_kib[s], place,
 					       strerror(errno));
@@ -201,6 +217,7 @@ static int run_table(int reps_max)
 			}
 			qsort(plain, reps, sizeof(plain[0]), cmp_u64);
 			qsort(reloc, reps, sizeof(reloc[0]), cmp_u64);
+			qsort(merge, reps, sizeof(merge[0]), cmp_u64);
 			if (plain_only) {
 				printf("%-6s %-9lu %-9s %11llu %11s %7s %9.1f %9s\n",
 				       folio, sizes_kib[s], place,
@@ -208,12 +225,13 @@ static int run_table(int reps_max)
 				       "-", plain[reps / 2] / pages, "-");
 				continue;
 			}
-			printf("%-6s %-9lu %-9s %11llu %11llu %7.2f %9.1f %9.1f\n",
+			printf("%-6s %-9lu %-9s %11llu %11llu %7.2f %9.1f %9.1f %11llu\n",
 			       folio, sizes_kib[s], place,
 			       (unsigned long long)plain[reps / 2],
 			       (unsigned long long)reloc[reps / 2],
 			       (double)reloc[reps / 2] / plain[reps / 2],
-			       plain[reps / 2] / pages, reloc[reps / 2] / pages);
+			       plain[reps / 2] / pages, reloc[reps / 2] / pages,
+			       (unsigned long long)merge[reps / 2]);
 		}
 	}
 	return 0;
@@ -247,9 +265,9 @@ int main(int argc, char **argv)
 		       strerror(errno));
 		return 1;
 	}
-	printf("%-6s %-9s %-9s %11s %11s %7s %9s %9s\n", "folio", "size_kib",
-	       "placement", "plain_ns", "reloc_ns", "ratio", "plain/pg",
-	       "reloc/pg");
+	printf("%-6s %-9s %-9s %11s %11s %7s %9s %9s %11s\n", "folio",
+	       "size_kib", "placement", "plain_ns", "reloc_ns", "ratio",
+	       "plain/pg", "reloc/pg", "merge_ns");
 	ret = run_table(reps_max);
 	if (ret)
 		return ret;

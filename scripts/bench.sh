@@ -18,8 +18,9 @@ runs mremap_bench in three boots:
   wall     anonmove kernel, multi-threaded TCG, wall-clock nanoseconds
 Prints one table: per folio size, range size and placement, the plain
 move's instructions on both kernels (they should be equal), the
-relocating move's, their ratio, the extra instructions per page, and the
-wall-clock ratio. Everything is kept in build/bench/ (report.txt).
+relocating move's, their ratio, the extra instructions per page, the
+wall-clock ratio, and what a move costs in merge mode where nothing is
+beside the destination (no relocation: instructions over a plain move). Everything is kept in build/bench/ (report.txt).
 --reps N: repetitions per size (median; default 3 under icount, 15 wall).
 USAGE
 }
@@ -83,8 +84,9 @@ table() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(4k|64k|2m)$/' "$out/$1.txt"; }
 	echo "instructions: QEMU -icount shift=0 (one per guest ns), median of $reps;"
 	echo "wall: multi-threaded TCG, median of 15; stock: unpatched $BASE_TAG"
 	echo
-	printf '%-5s %8s %-9s %12s %12s %12s %7s %9s %9s %7s\n' folio size_kib \
-		placement stock_plain plain reloc ratio plain/pg extra/pg wall
+	printf '%-5s %8s %-9s %12s %12s %12s %7s %9s %9s %7s %7s\n' folio \
+		size_kib placement stock_plain plain reloc ratio plain/pg \
+		extra/pg wall merge+
 	awk -v stock="$(table stock | tr '\n' ';')" \
 	    -v wall="$(table wall | tr '\n' ';')" '
 	BEGIN {
@@ -98,8 +100,9 @@ table() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(4k|64k|2m)$/' "$out/$1.txt"; }
 	{
 		k = $1 " " $2 " " $3
 		pages = $2 / 4
-		printf "%-5s %8s %-9s %12s %12s %12s %7.2f %9.1f %9.1f %7s\n",
+		printf "%-5s %8s %-9s %12s %12s %12s %7.2f %9.1f %9.1f %7s %7s\n",
 		       $1, $2, $3, (k in sp) ? sp[k] : "-", $4, $5, $5 / $4,
-		       $4 / pages, ($5 - $4) / pages, (k in wr) ? wr[k] : "-"
+		       $4 / pages, ($5 - $4) / pages, (k in wr) ? wr[k] : "-",
+		       $9 == "" ? "-" : $9 - $4
 	}' <(table icount)
 } | tee "$out/report.txt"

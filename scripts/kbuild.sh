@@ -25,7 +25,7 @@ bench) frags=(base bench) ;;
 esac
 cfg=$1
 out=$KBUILD_ROOT/$cfg
-[ -d "$KTREE/.git" ] || die "no kernel tree at $KTREE; run scripts/tree.sh"
+[ -e "$KTREE/.git" ] || die "no kernel tree at $KTREE; run scripts/tree.sh"
 mkdir -p "$out" "$CCACHE_DIR"
 
 files=()
