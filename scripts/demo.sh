@@ -11,7 +11,7 @@ boots it under QEMU once and runs, in order:
   fragment        the fragmentation a plain mremap() leaves today
   anonfrag_modes  the analyser on a fragmented process, relocation off/on
   workloads       a realloc()-heavy log collector and a region-compacting
-                  GC, relocation off/on/auto: VMA counts, EFAULTs, times;
+                  GC, relocation off/on/auto/merge: VMA counts, EFAULTs, times;
                   the GC on vm.max_map_count=256 (demo/workloads.c)
   mremap_bench    plain vs relocating mremap() latency, 64 KiB-64 MiB,
                   in 4 KiB, 64 KiB (mTHP) and 2 MiB (THP) folios
