@@ -40,8 +40,11 @@
  * counted meanwhile.
  *
  * -x free,uffd leaves out MADV_FREE (MADV_DONTNEED instead) and UFFDIO_MOVE
- * (mremap instead): each has a failure not explained yet (see
- * tests/vm-tests.list).
+ * (mremap instead), to tell a failure apart. The two each found a 6.12 bug,
+ * fixed at the head of the series: MADV_FREE in a parent discarded its fork
+ * child's copy of a page swapped in by a read fault (patches 0005-0006), and
+ * UFFDIO_MOVE failed with ENOENT on a source THP under migration, then oopsed
+ * waiting for it (patches 0003-0004).
  *
  * Usage: torture [-s SEED] [-t SECONDS] [-r REGIONS] [-m MOVERS] [-f]
  *                [-x free,uffd] [-v]
