@@ -55,6 +55,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1644,6 +1645,7 @@ static void final_checks(void)
 	struct region *stuck = NULL;
 	unsigned long stuck_page = 0;
 	bool ok = true;
+	cpu_set_t cpus;
 	int tries;
 
 	/* unmerge KSM pages: they are not this process's alone */
@@ -1665,9 +1667,27 @@ static void final_checks(void)
 	if (!ok)
 		return;
 
+	/*
+	 * On every CPU in turn: a folio faulted in (the checks above swap
+	 * pages in) waits in that CPU's LRU batch before it is on the LRU,
+	 * and MADV_PAGEOUT drains only the batch of the CPU it runs on; with
+	 * the racers stopped, another CPU may never drain its own.
+	 */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus))
+		CPU_ZERO(&cpus);
 	for (tries = 0; tries < 10; tries++) {
-		for (int i = 0; i < nreg; i++)
-			madvise((void *)sh->reg[i].cur, regions[i].len, MADV_PAGEOUT);
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+			cpu_set_t one;
+
+			if (!CPU_ISSET(cpu, &cpus))
+				continue;
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+			for (int i = 0; i < nreg; i++)
+				madvise((void *)sh->reg[i].cur, regions[i].len, MADV_PAGEOUT);
+		}
+		sched_setaffinity(0, sizeof(cpus), &cpus);
 		if (all_swapped(&stuck_page, &stuck))
 			break;
 	}
