@@ -13,12 +13,15 @@
  * neighbour of the same flags (protection, and VM_ACCOUNT, which mprotect()
  * drops from a read-only VMA without an anon_vma) whose offsets continue its own and
  * whose anon_vma is compatible (equal, or the range has none and the
- * neighbour has one); a first write gives an unfaulted VMA the anon_vma of
- * a touching neighbour with continuing offsets (find_mergeable_anon_vma()),
- * else a new one; a plain move keeps a faulted range's offsets, an
- * unfaulted one takes its new address's; a relocating move that cannot
- * merge as is takes its new address's offsets and merges like an unfaulted
- * range. A relocation the kernel declines (EFAULT: a folio shared, pinned
+ * neighbour has one; on kernels since 6.16 and with the series, also the
+ * range has one and the neighbour none, which then takes it: no fork child
+ * outlives a step here); a first write gives an unfaulted VMA the anon_vma
+ * of a touching neighbour with continuing offsets
+ * (find_mergeable_anon_vma()), else a new one; a plain move keeps a
+ * faulted range's offsets, an unfaulted one takes its new address's; a
+ * relocating move that cannot merge as is takes its new address's offsets
+ * and merges like an unfaulted range, and if it merges with nothing takes
+ * the anon_vma a first write there would (the series). A relocation the kernel declines (EFAULT: a folio shared, pinned
  * or busy) must change nothing; the step then moves plainly.
  *
  * On any difference it prints the seed, the step, the recent steps and
@@ -90,6 +93,9 @@ struct model {
 	bool relocation;		/* the kernel has the series */
 	bool multi_vma_move;		/* 6.17+ moves a range over several VMAs */
 };
+
+/* 6.16+ and the series: a faulted range merges with an unfaulted VMA. */
+static bool faulted_merges_unfaulted;
 
 struct stats {
 	unsigned long steps, mmaps, writes, munmaps, mprotects, moves;
@@ -186,10 +192,15 @@ static bool same_flags(const struct page_model *a, const struct page_model *b)
 	return a->writable == b->writable && a->account == b->account;
 }
 
-/* is_mergeable_anon_vma() with the neighbour given: its chain is singular iff it has one. */
+/*
+ * is_mergeable_anon_vma(): a neighbour's chain is singular iff it has an
+ * anon_vma, and no fork shares an anon_vma beyond the step that forked.
+ */
 static bool anon_mergeable(uint32_t mine, uint32_t neighbour)
 {
-	return (!mine && neighbour) || mine == neighbour;
+	if (mine && !neighbour)
+		return faulted_merges_unfaulted;
+	return !mine || mine == neighbour;
 }
 
 /* are_anon_vmas_compatible(): prev and next, no VMA given. */
@@ -259,6 +270,26 @@ static void place(struct model *m, long s, long e, struct page_model like,
 static unsigned long linear_pgoff(struct model *m, long p)
 {
 	return (unsigned long)addr_of(m, p) / PAGE;
+}
+
+/*
+ * A relocated range [s, e) that merged with nothing takes the anon_vma of a
+ * neighbour a first write there would take it from, looking left first
+ * (copy_vma(): relocated_anon_vma_from()); else it keeps @av.
+ */
+static uint32_t relocated_anon_vma(struct model *m, long s, long e, uint32_t av)
+{
+	struct page_model *pg = m->pg;
+
+	if (s > 0 && pg[s - 1].mapped && pg[s - 1].av &&
+	    pg[s - 1].account == pg[s].account &&
+	    pg[s - 1].pgoff + 1 == pg[s].pgoff)
+		return pg[s - 1].av;
+	if (e < NPAGES && pg[e].mapped && pg[e].av &&
+	    pg[e].account == pg[s].account &&
+	    pg[e - 1].pgoff + 1 == pg[e].pgoff)
+		return pg[e].av;
+	return av;
 }
 
 /* The first write to a VMA without an anon_vma: find_mergeable_anon_vma(). */
@@ -742,9 +773,13 @@ static void step_mremap(struct model *m, uint64_t seed, struct stats *st)
 
 			place(m, d, d + nlen, like, linear_pgoff(m, d), 0);
 			res = merge_range(m, d, d + nlen, 0);
-			if (!res)	/* merged with unfaulted VMAs, or alone */
-				for (long p = run_start(m, d); p < run_end(m, d); p++)
-					pg[p].av = av;
+			/* merged with unfaulted VMAs: ours; alone: see there */
+			if (!res && run_start(m, d) == d && run_end(m, d) == d + nlen)
+				res = relocated_anon_vma(m, d, d + nlen, av);
+			else if (!res)
+				res = av;
+			for (long p = run_start(m, d); p < run_end(m, d); p++)
+				pg[p].av = res;
 			relocated = true;
 		} else {
 			merge_range(m, d, d + nlen, av);
@@ -964,6 +999,8 @@ static void setup(struct model *m, uint64_t seed)
 		m->multi_vma_move = major > 6 || (major == 6 && minor >= 17);
 	/* Plain moves stay plain whatever vm.anon_relocate says. */
 	m->relocation = prctl(PR_SET_ANON_RELOCATE, PR_ANON_RELOCATE_OFF, 0, 0, 0) == 0;
+	faulted_merges_unfaulted = m->relocation || major > 6 ||
+				   (major == 6 && minor >= 16);
 }
 
 static void usage(void)
