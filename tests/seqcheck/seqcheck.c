@@ -274,21 +274,21 @@ static unsigned long linear_pgoff(struct model *m, long p)
 
 /*
  * A relocated range [s, e) that merged with nothing takes the anon_vma of a
- * neighbour a first write there would take it from, looking left first
+ * neighbour a first write there would take it from, looking right first
  * (copy_vma(): relocated_anon_vma_from()); else it keeps @av.
  */
 static uint32_t relocated_anon_vma(struct model *m, long s, long e, uint32_t av)
 {
 	struct page_model *pg = m->pg;
 
-	if (s > 0 && pg[s - 1].mapped && pg[s - 1].av &&
-	    pg[s - 1].account == pg[s].account &&
-	    pg[s - 1].pgoff + 1 == pg[s].pgoff)
-		return pg[s - 1].av;
 	if (e < NPAGES && pg[e].mapped && pg[e].av &&
 	    pg[e].account == pg[s].account &&
 	    pg[e - 1].pgoff + 1 == pg[e].pgoff)
 		return pg[e].av;
+	if (s > 0 && pg[s - 1].mapped && pg[s - 1].av &&
+	    pg[s - 1].account == pg[s].account &&
+	    pg[s - 1].pgoff + 1 == pg[s].pgoff)
+		return pg[s - 1].av;
 	return av;
 }
 
