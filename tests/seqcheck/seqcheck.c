@@ -91,7 +91,7 @@ struct model {
 	uint32_t next_av, next_tag, nvid;
 	uint64_t rng;
 	bool relocation;		/* the kernel has the series */
-	bool multi_vma_move;		/* 6.17+ moves a range over several VMAs */
+	bool multi_vma_move;		/* 6.17+ and the series move a range over several VMAs */
 };
 
 /* 6.16+ and the series: a faulted range merges with an unfaulted VMA. */
@@ -1001,6 +1001,8 @@ static void setup(struct model *m, uint64_t seed)
 	m->relocation = prctl(PR_SET_ANON_RELOCATE, PR_ANON_RELOCATE_OFF, 0, 0, 0) == 0;
 	faulted_merges_unfaulted = m->relocation || major > 6 ||
 				   (major == 6 && minor >= 16);
+	/* The series moves a range spanning VMAs too. */
+	m->multi_vma_move |= m->relocation;
 }
 
 static void usage(void)
