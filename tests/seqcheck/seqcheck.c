@@ -21,8 +21,9 @@
  * faulted range's offsets, an unfaulted one takes its new address's; a
  * relocating move that cannot merge as is takes its new address's offsets
  * and merges like an unfaulted range, and if it merges with nothing takes
- * the anon_vma a first write there would (the series). A relocation the kernel declines (EFAULT: a folio shared, pinned
- * or busy) must change nothing; the step then moves plainly.
+ * the anon_vma a first write there would (the series). A relocation the
+ * kernel declines (EFAULT: a folio shared, pinned or busy) must change
+ * nothing; the step then moves plainly.
  *
  * On any difference it prints the seed, the step, the recent steps and
  * both layouts, and exits 1. The sequence is a function of the seed, except
@@ -273,11 +274,13 @@ static unsigned long linear_pgoff(struct model *m, long p)
 }
 
 /*
- * A relocated range [s, e) that merged with nothing takes the anon_vma of a
- * neighbour a first write there would take it from, looking right first
- * (copy_vma(): relocated_anon_vma_from()); else it keeps @av.
+ * The anon_vma a VMA [s, e) would reuse from a touching neighbour with
+ * continuing offsets and flags alike but for the access bits
+ * (find_mergeable_anon_vma(): the next VMA first), or 0. A first write
+ * takes it, and so does a relocated range that merged with nothing
+ * (copy_vma(): relocated_anon_vma_from()).
  */
-static uint32_t relocated_anon_vma(struct model *m, long s, long e, uint32_t av)
+static uint32_t reusable_av(struct model *m, long s, long e)
 {
 	struct page_model *pg = m->pg;
 
@@ -289,7 +292,7 @@ static uint32_t relocated_anon_vma(struct model *m, long s, long e, uint32_t av)
 	    pg[s - 1].account == pg[s].account &&
 	    pg[s - 1].pgoff + 1 == pg[s].pgoff)
 		return pg[s - 1].av;
-	return av;
+	return 0;
 }
 
 /* The first write to a VMA without an anon_vma: find_mergeable_anon_vma(). */
@@ -301,16 +304,8 @@ static void first_write(struct model *m, long p)
 
 	if (pg[p].av)
 		return;
-	/* anon_vma_compatible(): flags alike but for the access bits. */
-	if (e < NPAGES && pg[e].mapped && pg[e].av &&
-	    pg[e].account == pg[p].account &&
-	    pg[e - 1].pgoff + 1 == pg[e].pgoff)
-		av = pg[e].av;
-	else if (s > 0 && pg[s - 1].mapped && pg[s - 1].av &&
-		 pg[s - 1].account == pg[p].account &&
-		 pg[s - 1].pgoff + 1 == pg[s].pgoff)
-		av = pg[s - 1].av;
-	else
+	av = reusable_av(m, s, e);
+	if (!av)
 		av = ++m->next_av;
 	for (long q = s; q < e; q++)
 		pg[q].av = av;
@@ -775,8 +770,8 @@ static void step_mremap(struct model *m, uint64_t seed, struct stats *st)
 			res = merge_range(m, d, d + nlen, 0);
 			/* merged with unfaulted VMAs: ours; alone: see there */
 			if (!res && run_start(m, d) == d && run_end(m, d) == d + nlen)
-				res = relocated_anon_vma(m, d, d + nlen, av);
-			else if (!res)
+				res = reusable_av(m, d, d + nlen);
+			if (!res)
 				res = av;
 			for (long p = run_start(m, d); p < run_end(m, d); p++)
 				pg[p].av = res;
