@@ -101,6 +101,7 @@ static bool faulted_merges_unfaulted;
 struct stats {
 	unsigned long steps, mmaps, writes, munmaps, mprotects, moves;
 	unsigned long relocated, repointed, declined, grows, dontneeds, pageouts;
+	unsigned long multi_moves;	/* of them, of ranges spanning VMAs */
 	unsigned long collapses, collapsed, forks, errors, max_vmas;
 };
 
@@ -681,61 +682,17 @@ static bool pick_source(struct model *m, long *s, long *len)
 }
 
 /*
- * mremap(MREMAP_MAYMOVE | MREMAP_FIXED [| MREMAP_MUST_RELOCATE_ANON]) of
- * [s, s + len) to [d, d + nlen), which may cover other mappings.
+ * The model of a move of [s, s + len), within one VMA, to [d, d + nlen),
+ * with MREMAP_MUST_RELOCATE_ANON or without; true if it re-pointed pages.
  */
-static void step_mremap(struct model *m, uint64_t seed, struct stats *st)
+static bool model_move(struct model *m, long s, long len, long nlen, long d,
+		       bool must)
 {
-	long s, len, nlen, d, moved;
-	bool must = m->relocation && chance(m, 60), relocated = false;
+	long moved = len < nlen ? len : nlen;
 	uint32_t av, tags[NPAGES], vid;
 	struct page_model like;
+	bool relocated = false;
 	unsigned long pgoff;
-	void *r;
-
-	if (!pick_source(m, &s, &len))
-		return;
-	nlen = len;
-	if (chance(m, 20))
-		nlen = 1 + rnd_below(m, len);
-	else if (chance(m, 20))
-		nlen = len + 1 + rnd_below(m, 32);
-	for (int tries = 0;; tries++) {
-		if (tries == 64)
-			return;
-		d = rnd_below(m, NPAGES - nlen + 1);
-		if (chance(m, 30))	/* same offset in a PMD: whole tables move */
-			d = d - d % PMD_PAGES + s % PMD_PAGES;
-		if (d + nlen > NPAGES || (s + len > d && d + nlen > s))
-			continue;
-		if (chance(m, 70) && !all_free(m, d, d + nlen))
-			continue;
-		break;
-	}
-	moved = len < nlen ? len : nlen;
-	say("mremap pages %ld-%ld to %ld-%ld%s", s, s + len, d, d + nlen,
-	    must ? " MUST_RELOCATE_ANON" : "");
-	r = sys_mremap(addr_of(m, s), len * PAGE, nlen * PAGE,
-		   MREMAP_MAYMOVE | MREMAP_FIXED | (must ? MREMAP_MUST_RELOCATE_ANON : 0),
-		   addr_of(m, d));
-	if (r == MAP_FAILED && must && errno == EFAULT) {
-		char why[300];
-		int n;
-
-		/* Declined: nothing may have changed. Then move plainly. */
-		st->declined++;
-		if (!verify(m, why, sizeof(why), &n)) {
-			report(m, seed, why);
-			exit(1);
-		}
-		must = false;
-		say("mremap pages %ld-%ld to %ld-%ld (relocation declined, plain)",
-		    s, s + len, d, d + nlen);
-		r = sys_mremap(addr_of(m, s), len * PAGE, nlen * PAGE,
-			   MREMAP_MAYMOVE | MREMAP_FIXED, addr_of(m, d));
-	}
-	if (r != addr_of(m, d))
-		die_errno(m, seed, "mremap", (long)r, errno);
 
 	/* mremap_to(): unmap the destination, then the tail if shrinking. */
 	unmap_model(m, d, d + nlen);
@@ -783,7 +740,130 @@ static void step_mremap(struct model *m, uint64_t seed, struct stats *st)
 	for (long i = 0; i < nlen; i++)
 		m->pg[d + i].tag = i < moved ? tags[i] : 0;
 	unmap_model(m, s, s + moved);
+	return relocated;
+}
+
+/*
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED [| MREMAP_MUST_RELOCATE_ANON]) of
+ * [s, s + len) to [d, d + nlen), which may cover other mappings.
+ */
+static void step_mremap(struct model *m, uint64_t seed, struct stats *st)
+{
+	bool must = m->relocation && chance(m, 60), relocated;
+	long s, len, nlen, d;
+	void *r;
+
+	if (!pick_source(m, &s, &len))
+		return;
+	nlen = len;
+	if (chance(m, 20))
+		nlen = 1 + rnd_below(m, len);
+	else if (chance(m, 20))
+		nlen = len + 1 + rnd_below(m, 32);
+	for (int tries = 0;; tries++) {
+		if (tries == 64)
+			return;
+		d = rnd_below(m, NPAGES - nlen + 1);
+		if (chance(m, 30))	/* same offset in a PMD: whole tables move */
+			d = d - d % PMD_PAGES + s % PMD_PAGES;
+		if (d + nlen > NPAGES || (s + len > d && d + nlen > s))
+			continue;
+		if (chance(m, 70) && !all_free(m, d, d + nlen))
+			continue;
+		break;
+	}
+	say("mremap pages %ld-%ld to %ld-%ld%s", s, s + len, d, d + nlen,
+	    must ? " MUST_RELOCATE_ANON" : "");
+	r = sys_mremap(addr_of(m, s), len * PAGE, nlen * PAGE,
+		   MREMAP_MAYMOVE | MREMAP_FIXED | (must ? MREMAP_MUST_RELOCATE_ANON : 0),
+		   addr_of(m, d));
+	if (r == MAP_FAILED && must && errno == EFAULT) {
+		char why[300];
+		int n;
+
+		/* Declined: nothing may have changed. Then move plainly. */
+		st->declined++;
+		if (!verify(m, why, sizeof(why), &n)) {
+			report(m, seed, why);
+			exit(1);
+		}
+		must = false;
+		say("mremap pages %ld-%ld to %ld-%ld (relocation declined, plain)",
+		    s, s + len, d, d + nlen);
+		r = sys_mremap(addr_of(m, s), len * PAGE, nlen * PAGE,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, addr_of(m, d));
+	}
+	if (r != addr_of(m, d))
+		die_errno(m, seed, "mremap", (long)r, errno);
+	relocated = model_move(m, s, len, nlen, d, must);
 	st->moves++;
+	st->relocated += must;
+	st->repointed += relocated;
+}
+
+/*
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED [| MREMAP_MUST_RELOCATE_ANON]) of
+ * [s, s + len), which spans several VMAs and maybe holes, to [d, d + len):
+ * each VMA's part moves in turn as its own move; with
+ * MREMAP_MUST_RELOCATE_ANON every part is relocated, or the call is
+ * declined having changed nothing, before the first part moved.
+ */
+static void step_mremap_vmas(struct model *m, uint64_t seed, struct stats *st)
+{
+	long s = random_mapped_page(m), len, d, p, e;
+	bool must = m->relocation && chance(m, 60), relocated = false;
+	void *r;
+
+	if (s < 0 || run_end(m, s) == NPAGES)
+		return;
+	len = run_end(m, s) - s + 1 + rnd_below(m, MAXLEN);
+	if (s + len > NPAGES)
+		len = NPAGES - s;
+	for (int tries = 0;; tries++) {
+		if (tries == 64)
+			return;
+		d = rnd_below(m, NPAGES - len + 1);
+		if (s + len > d && d + len > s)
+			continue;
+		if (chance(m, 70) && !all_free(m, d, d + len))
+			continue;
+		break;
+	}
+	say("mremap pages %ld-%ld (several VMAs) to %ld-%ld%s", s, s + len, d,
+	    d + len, must ? " MUST_RELOCATE_ANON" : "");
+	r = sys_mremap(addr_of(m, s), len * PAGE, len * PAGE,
+		   MREMAP_MAYMOVE | MREMAP_FIXED | (must ? MREMAP_MUST_RELOCATE_ANON : 0),
+		   addr_of(m, d));
+	if (r == MAP_FAILED && must && errno == EFAULT) {
+		char why[300];
+		int n;
+
+		/* Declined: no part may have moved. Then move plainly. */
+		st->declined++;
+		if (!verify(m, why, sizeof(why), &n)) {
+			report(m, seed, why);
+			exit(1);
+		}
+		must = false;
+		say("mremap pages %ld-%ld to %ld-%ld (relocation declined, plain)",
+		    s, s + len, d, d + len);
+		r = sys_mremap(addr_of(m, s), len * PAGE, len * PAGE,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, addr_of(m, d));
+	}
+	if (r != addr_of(m, d))
+		die_errno(m, seed, "mremap (several VMAs)", (long)r, errno);
+	/* A part's move changes a later part's VMA only beyond s + len. */
+	for (p = s; p < s + len; p = e) {
+		if (!m->pg[p].mapped) {
+			e = p + 1;
+			continue;
+		}
+		e = run_end(m, p) < s + len ? run_end(m, p) : s + len;
+		relocated |= model_move(m, p, e - p, e - p, d + (p - s), must);
+		renumber(m);
+	}
+	st->moves++;
+	st->multi_moves++;
 	st->relocated += must;
 	st->repointed += relocated;
 }
@@ -955,8 +1035,10 @@ static void step(struct model *m, uint64_t seed, struct stats *st)
 		step_munmap(m, seed, st);
 	else if (op < 50)
 		step_mprotect(m, seed, st);
-	else if (op < 75)
+	else if (op < 70 || (op < 75 && !m->multi_vma_move))
 		step_mremap(m, seed, st);
+	else if (op < 75)
+		step_mremap_vmas(m, seed, st);
 	else if (op < 80)
 		step_grow(m, seed, st);
 	else if (op < 92)
@@ -1094,11 +1176,11 @@ int main(int argc, char **argv)
 	}
 	printf("seqcheck: seeds %" PRIu64 "-%" PRIu64 ": %lu steps in %ld s, each verified "
 	       "(VMAs and contents): mmap %lu, write %lu, munmap %lu, mprotect %lu, "
-	       "mremap %lu (relocating %lu, re-pointed %lu, declined %lu), grow %lu, "
+	       "mremap %lu (relocating %lu, re-pointed %lu, declined %lu; spanning VMAs %lu), grow %lu, "
 	       "dontneed %lu, pageout %lu, collapse %lu (%lu collapsed), fork %lu, "
 	       "errors %lu; at most %lu VMAs\n", seed, seed + done - 1, st.steps,
 	       since(&t0), st.mmaps, st.writes, st.munmaps, st.mprotects, st.moves,
-	       st.relocated, st.repointed, st.declined, st.grows, st.dontneeds,
+	       st.relocated, st.repointed, st.declined, st.multi_moves, st.grows, st.dontneeds,
 	       st.pageouts, st.collapses, st.collapsed, st.forks, st.errors,
 	       st.max_vmas);
 	return 0;
