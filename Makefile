@@ -27,7 +27,7 @@ help:
 	@echo "make buildmatrix [ONLY=KSM]  build the series with each mm option off"
 	@echo "make export    write the kernel tree's commits back to patches/"
 
-progs: $(PROGS) $(B)/workloads $(B)/torture
+progs: $(PROGS) $(B)/workloads $(B)/torture $(B)/uffd_gc
 
 $(B)/fragment: demo/fragment.c
 $(B)/exit_with: tests/harness/exit_with.c
@@ -49,7 +49,8 @@ LIBSO   := $(B)/libanonmove.so.1
 
 lib: $(LIBA) $(LIBSO)
 
-$(B)/lib/%.o: $(LIBDIR)/%.c $(LIBDIR)/anonmove.h $(LIBDIR)/internal.h
+$(B)/lib/%.o: $(LIBDIR)/%.c $(LIBDIR)/anonmove.h $(LIBDIR)/internal.h \
+		$(LIBDIR)/uffd_compat.h
 	@mkdir -p $(B)/lib
 	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -pthread -c -o $@ $<
 
@@ -91,6 +92,11 @@ $(B)/workloads: demo/workloads.c $(LIBA)
 $(B)/torture: tests/torture/torture.c
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $<
+
+# The GC evacuation benchmark: UFFDIO_COPY against UFFDIO_MOVE (issue 18).
+$(B)/uffd_gc: bench/uffd_gc.c $(LIBDIR)/uffd_compat.h
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -I$(LIBDIR) -o $@ $<
 
 $(B)/anonmove_bench: bench/anonmove_bench.c $(LIBA)
 	$(CC) $(CFLAGS) -static -pthread -I$(LIBDIR) -o $@ $< $(LIBA)

@@ -22,15 +22,21 @@ relocating move's, their ratio, the extra instructions per page, the
 wall-clock ratio, and what a move costs in merge mode where nothing is
 beside the destination (no relocation: instructions over a plain move). Everything is kept in build/bench/ (report.txt).
 --reps N: repetitions per size (median; default 3 under icount, 15 wall).
+Each boot then runs uffd_gc (bench/uffd_gc.c): a compacting GC's
+evacuation of a --gc-mib MiB heap (default 128) through userfaultfd,
+UFFDIO_COPY against UFFDIO_MOVE, for 4 KiB pages (one page per ioctl, and
+up to 16), 64 KiB mTHP and THP; the second table compares the GC
+thread's time (instructions under icount) on both kernels.
 USAGE
 }
 
-reps=3 stock=1 wall=1
+reps=3 stock=1 wall=1 gc_mib=128
 while [ $# -gt 0 ]; do
 	case $1 in
 	--reps) reps=$2; shift ;;
 	--no-stock) stock=0 ;;
 	--no-wall) wall=0 ;;
+	--gc-mib) gc_mib=$2; shift ;;
 	--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -43,7 +49,7 @@ mkdir -p "$out"
 "$R/scripts/deps.sh"
 "$R/scripts/tree.sh"
 kernel=$("$R/scripts/kbuild.sh" bench | tail -n 1)
-make -s -C "$R" "$R/build/mremap_bench"
+make -s -C "$R" "$R/build/mremap_bench" "$R/build/uffd_gc"
 
 # The unpatched kernel: a worktree of the base tag, its own build directory.
 if [ $stock = 1 ]; then
@@ -63,12 +69,20 @@ boot() { # boot NAME KERNEL TIMEOUT VM-ARGS... -- MREMAP_BENCH-ARGS...
 	shift 3
 	while [ "$1" != -- ]; do vmargs+=("$1"); shift; done
 	shift
-	echo "run_one mremap_bench $t ./mremap_bench $*" >"$out/$name.job"
+	{
+		echo "run_one mremap_bench $t ./mremap_bench $*"
+		# The GC evacuation: UFFDIO_COPY against UFFDIO_MOVE.
+		for gc in "4k 1" "4k 16" "mthp 1" "thp 1"; do
+			read -r kind batch <<<"$gc"
+			echo "run_one uffd_gc_${kind}_$batch 1200 ./uffd_gc" \
+				"-m $gc_mib -k $kind -b $batch"
+		done
+	} >"$out/$name.job"
 	"$R/scripts/initramfs.sh" "$out/$name.gz" "$out/$name.job" \
-		"$R/build/mremap_bench"
+		"$R/build/mremap_bench" "$R/build/uffd_gc"
 	note "booting: $name"
 	"$R/scripts/vm.sh" --kernel "$k" --initrd "$out/$name.gz" \
-		--log "$out/$name" --echo jobs --timeout $(( t + 300 )) \
+		--log "$out/$name" --echo jobs --timeout $(( t + 300 + 2400 )) \
 		"${vmargs[@]}" | grep -v '^@@ ' >"$out/$name.txt" || rc=$?
 	[ $rc = 0 ] || die "the $name boot failed (see $out/$name/console.log)"
 	grep -q '^4k ' "$out/$name.txt" || die "no table from the $name boot"
@@ -105,4 +119,31 @@ table() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(4k|64k|2m)$/' "$out/$1.txt"; }
 		       $4 / pages, ($5 - $4) / pages, (k in wr) ? wr[k] : "-",
 		       $9 == "" ? "-" : $9 - $4
 	}' <(table icount)
+	echo
+	echo "uffd_gc: GC thread time per evacuation of a $gc_mib MiB heap (30 % live),"
+	echo "million instructions (icount) and ms (wall); faults: mutator accesses"
+	echo "that found their page not yet installed, p50/p99 latency (icount us)"
+	printf '%-6s %-7s %5s %12s %12s %9s %9s %9s %9s\n' mode heap batch \
+		stock_minstr minstr vs_copy wall_ms p50_us p99_us
+	gc_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(copy|move|dense)$/ && NF >= 16' "$out/$1.txt"; }
+	awk -v stock="$(gc_rows stock | tr '\n' ';')" \
+	    -v wall="$(gc_rows wall | tr '\n' ';')" '
+	BEGIN {
+		n = split(stock, s, ";")
+		for (i = 1; i <= n; i++) if (split(s[i], f, " ") >= 16)
+			sp[f[1] " " f[2] " " f[3]] = f[4]
+		n = split(wall, w, ";")
+		for (i = 1; i <= n; i++) if (split(w[i], f, " ") >= 16)
+			wl[f[1] " " f[2] " " f[3]] = f[4]
+	}
+	{
+		k = $1 " " $2 " " $3
+		if ($1 == "copy")
+			copy[$2 " " $3] = $4
+		c = copy[$2 " " $3]
+		printf "%-6s %-7s %5s %12s %12.1f %9s %9s %9.0f %9.0f\n",
+		       $1, $2, $3, (k in sp) ? sp[k] : "-", $4,
+		       c ? sprintf("%.2f", $4 / c) : "-",
+		       (k in wl) ? wl[k] : "-", $7, $8
+	}' <(gc_rows icount)
 } | tee "$out/report.txt"
