@@ -682,6 +682,43 @@ static bool pick_source(struct model *m, long *s, long *len)
 }
 
 /*
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED [| MREMAP_MUST_RELOCATE_ANON]) of
+ * [s, s + len) to [d, d + nlen). A declined relocation (EFAULT) must have
+ * changed nothing at all; then the range moves plainly. Returns whether
+ * it moved relocating.
+ */
+static bool do_move(struct model *m, uint64_t seed, struct stats *st, long s,
+		    long len, long nlen, long d, bool must, const char *what)
+{
+	void *r;
+
+	say("mremap pages %ld-%ld%s to %ld-%ld%s", s, s + len, what, d,
+	    d + nlen, must ? " MUST_RELOCATE_ANON" : "");
+	r = sys_mremap(addr_of(m, s), len * PAGE, nlen * PAGE,
+		   MREMAP_MAYMOVE | MREMAP_FIXED | (must ? MREMAP_MUST_RELOCATE_ANON : 0),
+		   addr_of(m, d));
+	if (r == MAP_FAILED && must && errno == EFAULT) {
+		char why[300];
+		int n;
+
+		/* Declined: nothing may have changed. Then move plainly. */
+		st->declined++;
+		if (!verify(m, why, sizeof(why), &n)) {
+			report(m, seed, why);
+			exit(1);
+		}
+		must = false;
+		say("mremap pages %ld-%ld to %ld-%ld (relocation declined, plain)",
+		    s, s + len, d, d + nlen);
+		r = sys_mremap(addr_of(m, s), len * PAGE, nlen * PAGE,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, addr_of(m, d));
+	}
+	if (r != addr_of(m, d))
+		die_errno(m, seed, "mremap", (long)r, errno);
+	return must;
+}
+
+/*
  * The model of a move of [s, s + len), within one VMA, to [d, d + nlen),
  * with MREMAP_MUST_RELOCATE_ANON or without; true if it re-pointed pages.
  */
@@ -751,7 +788,6 @@ static void step_mremap(struct model *m, uint64_t seed, struct stats *st)
 {
 	bool must = m->relocation && chance(m, 60), relocated;
 	long s, len, nlen, d;
-	void *r;
 
 	if (!pick_source(m, &s, &len))
 		return;
@@ -772,29 +808,7 @@ static void step_mremap(struct model *m, uint64_t seed, struct stats *st)
 			continue;
 		break;
 	}
-	say("mremap pages %ld-%ld to %ld-%ld%s", s, s + len, d, d + nlen,
-	    must ? " MUST_RELOCATE_ANON" : "");
-	r = sys_mremap(addr_of(m, s), len * PAGE, nlen * PAGE,
-		   MREMAP_MAYMOVE | MREMAP_FIXED | (must ? MREMAP_MUST_RELOCATE_ANON : 0),
-		   addr_of(m, d));
-	if (r == MAP_FAILED && must && errno == EFAULT) {
-		char why[300];
-		int n;
-
-		/* Declined: nothing may have changed. Then move plainly. */
-		st->declined++;
-		if (!verify(m, why, sizeof(why), &n)) {
-			report(m, seed, why);
-			exit(1);
-		}
-		must = false;
-		say("mremap pages %ld-%ld to %ld-%ld (relocation declined, plain)",
-		    s, s + len, d, d + nlen);
-		r = sys_mremap(addr_of(m, s), len * PAGE, nlen * PAGE,
-			   MREMAP_MAYMOVE | MREMAP_FIXED, addr_of(m, d));
-	}
-	if (r != addr_of(m, d))
-		die_errno(m, seed, "mremap", (long)r, errno);
+	must = do_move(m, seed, st, s, len, nlen, d, must, "");
 	relocated = model_move(m, s, len, nlen, d, must);
 	st->moves++;
 	st->relocated += must;
@@ -812,7 +826,6 @@ static void step_mremap_vmas(struct model *m, uint64_t seed, struct stats *st)
 {
 	long s = random_mapped_page(m), len, d, p, e;
 	bool must = m->relocation && chance(m, 60), relocated = false;
-	void *r;
 
 	if (s < 0 || run_end(m, s) == NPAGES)
 		return;
@@ -829,29 +842,7 @@ static void step_mremap_vmas(struct model *m, uint64_t seed, struct stats *st)
 			continue;
 		break;
 	}
-	say("mremap pages %ld-%ld (several VMAs) to %ld-%ld%s", s, s + len, d,
-	    d + len, must ? " MUST_RELOCATE_ANON" : "");
-	r = sys_mremap(addr_of(m, s), len * PAGE, len * PAGE,
-		   MREMAP_MAYMOVE | MREMAP_FIXED | (must ? MREMAP_MUST_RELOCATE_ANON : 0),
-		   addr_of(m, d));
-	if (r == MAP_FAILED && must && errno == EFAULT) {
-		char why[300];
-		int n;
-
-		/* Declined: no part may have moved. Then move plainly. */
-		st->declined++;
-		if (!verify(m, why, sizeof(why), &n)) {
-			report(m, seed, why);
-			exit(1);
-		}
-		must = false;
-		say("mremap pages %ld-%ld to %ld-%ld (relocation declined, plain)",
-		    s, s + len, d, d + len);
-		r = sys_mremap(addr_of(m, s), len * PAGE, len * PAGE,
-			   MREMAP_MAYMOVE | MREMAP_FIXED, addr_of(m, d));
-	}
-	if (r != addr_of(m, d))
-		die_errno(m, seed, "mremap (several VMAs)", (long)r, errno);
+	must = do_move(m, seed, st, s, len, len, d, must, " (several VMAs)");
 	/* A part's move changes a later part's VMA only beyond s + len. */
 	for (p = s; p < s + len; p = e) {
 		if (!m->pg[p].mapped) {
