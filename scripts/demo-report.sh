@@ -22,6 +22,8 @@ for w in realloc gc maxmap; do
 	done
 done
 awk '$1 ~ /^(4k|64k|2m)$/ && $3 ~ /aligned$/ { print $1, $2, $3, $6 }' "$in" >"$out/bench.tsv"
+# uffd_gc: mode, heap, pages per ioctl, GC thread ms, wall ms
+awk '$1 ~ /^(copy|move|dense)$/ && NF >= 16 { print $1, $2, $3, $4, $5 }' "$in" >"$out/uffd-gc.tsv"
 
 # The summary lines the workloads print, and ratios of their times.
 us() { sed -n "s/^$1 $2: .* \([0-9]*\) us.*/\1/p" "$in" | head -n 1; }
@@ -61,6 +63,12 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 	echo "mremap() latency, relocating / plain (same boot):"
 	awk '{ r[$1 " " $3] = r[$1 " " $3] sprintf(" %6s KiB %s", $2, $4) }
 		END { for (k in r) print "  " k ":" r[k] }' "$out/bench.tsv" | sort
+	echo
+	echo "GC evacuation through userfaultfd, GC thread ms (wall clock, TCG):"
+	awk '$1 == "copy" { c[$2] = $4 }
+		{ printf "  %-5s %-7s %2s granules/ioctl: %8.1f ms%s\n", $1, $2, $3, $4,
+		  ($1 != "copy" && c[$2] > 0) ? sprintf(", %.2f of copy", $4 / c[$2]) : "" }' \
+		"$out/uffd-gc.tsv"
 } >"$out/summary.txt"
 
 plot() { # plot FILE TITLE XLABEL YLABEL SERIES...
@@ -74,6 +82,7 @@ set xlabel "$x"
 set ylabel "$y"
 set key outside right top
 $( [ "$f" = bench-ratio.png ] && echo "set logscale x 2" )
+$( [ "$f" = uffd-gc.png ] && echo "set style fill solid 0.5; set boxwidth 0.6; set yrange [0:*]; set xtics rotate by -35" )
 set grid
 plot $*
 GP
@@ -96,6 +105,9 @@ if command -v gnuplot >/dev/null; then
 	[ -s "$out/maxmap-off.tsv" ] && plot maxmap-vmas.png \
 		"GC, 1024 regions, vm.max_map_count=256: heap VMAs per cycle (a line ends at ENOMEM)" \
 		cycle VMAs "$(modes maxmap 2), 256 with lines dashtype 2 title \"max_map_count\""
+	[ -s "$out/uffd-gc.tsv" ] && plot uffd-gc.png \
+		"GC evacuation through userfaultfd: GC thread time, UFFDIO_COPY vs UFFDIO_MOVE" \
+		"mode, heap, granules per ioctl" ms "\"$out/uffd-gc.tsv\" using 0:4:xtic(stringcolumn(1).\" \".stringcolumn(2).\" x\".stringcolumn(3)) with boxes notitle"
 	if [ -s "$out/bench.tsv" ]; then
 		s=
 		for k in 4k-aligned 4k-unaligned 64k-aligned 64k-unaligned 2m-aligned 2m-unaligned; do

@@ -15,6 +15,9 @@ boots it under QEMU once and runs, in order:
                   the GC on vm.max_map_count=256 (demo/workloads.c)
   mremap_bench    plain vs relocating mremap() latency, 64 KiB-64 MiB,
                   in 4 KiB, 64 KiB (mTHP) and 2 MiB (THP) folios
+  uffd_gc         a compacting GC's evacuation of a 64 MiB heap through
+                  userfaultfd, UFFDIO_COPY vs UFFDIO_MOVE (bench/uffd_gc.c),
+                  4 KiB pages up to 16 an ioctl, and THP
 Output is printed and kept in build/demo/ (console.log, report.txt); the
 report with plots goes to a new folder build/demo/report-DATE-TIME/
 (summary.txt, *.png, *.tsv: scripts/demo-report.sh).
@@ -33,10 +36,13 @@ run_one fragment 120 ./fragment
 run_one anonfrag_modes 120 ./anonfrag_modes.sh
 run_one workloads 600 ./workloads.sh
 run_one mremap_bench 900 ./mremap_bench
+run_one uffd_gc 600 ./uffd_gc -m 64 -k 4k -b 16
+run_one uffd_gc_thp 600 ./uffd_gc -m 64 -k thp
 JOB
 "$R/scripts/initramfs.sh" "$out/initrd.gz" "$out/job" "$R/build/fragment" \
 	"$R/demo/anonfrag_modes.sh" "$R/build/anonfrag" "$R/build/fraglayout" \
-	"$R/build/mremap_bench" "$R/demo/workloads.sh" "$R/build/workloads"
+	"$R/build/mremap_bench" "$R/demo/workloads.sh" "$R/build/workloads" \
+	"$R/build/uffd_gc"
 note "booting the bench kernel"
 rc=0
 "$R/scripts/vm.sh" --kernel "$kernel" --initrd "$out/initrd.gz" --log "$out" \
