@@ -121,8 +121,8 @@ table() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(4k|64k|2m)$/' "$out/$1.txt"; }
 	}' <(table icount)
 	echo
 	echo "uffd_gc: GC thread time per evacuation of a $gc_mib MiB heap (30 % live),"
-	echo "million instructions (icount) and ms (wall); faults: mutator accesses"
-	echo "that found their page not yet installed, p50/p99 latency (icount us)"
+	echo "million instructions (icount) and ms (wall); p50/p99: latency of the"
+	echo "mutator accesses that found their page not yet installed (icount us)"
 	printf '%-6s %-7s %5s %12s %12s %9s %9s %9s %9s\n' mode heap batch \
 		stock_minstr minstr vs_copy wall_ms p50_us p99_us
 	gc_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(copy|move|dense)$/ && NF >= 16' "$out/$1.txt"; }
