@@ -88,8 +88,7 @@ struct run {
 	int uffd;
 	atomic_bool stop;
 	/* results */
-	unsigned long by_fault, ioctls, user_copied, fresh, dense_moved;
-	double gc_cpu_ms, wall_ms;
+	unsigned long ioctls, user_copied, fresh, dense_moved;
 };
 
 struct mutator {
@@ -193,10 +192,14 @@ static void layout(void)
 			    (xorshift(&rng) % 10000) < sparse * 10000) {
 				if (nr_live == cap) {
 					cap *= 2;
-					live_from = realloc(live_from, cap * 8);
-					live_to = realloc(live_to, cap * 8);
-					live_size = realloc(live_size, cap * 2);
-					live_id = realloc(live_id, cap * 4);
+					live_from = realloc(live_from, cap *
+							    sizeof(*live_from));
+					live_to = realloc(live_to, cap *
+							  sizeof(*live_to));
+					live_size = realloc(live_size, cap *
+							    sizeof(*live_size));
+					live_id = realloc(live_id, cap *
+							  sizeof(*live_id));
 					if (!live_from || !live_to ||
 					    !live_size || !live_id)
 						die("realloc");
@@ -447,7 +450,7 @@ static void read_vmstat(long *v)
 struct result {
 	bool ran;
 	double gc_cpu_ms, wall_ms, p50, p99, max;
-	unsigned long faults, accesses, by_fault, ioctls, kcopied, fresh;
+	unsigned long faults, accesses, ioctls, kcopied, fresh;
 	unsigned long dense_moved, user_copied;
 	long pgalloc, split, tlb;
 };
@@ -535,10 +538,8 @@ static bool run_mode(enum mode mode, struct result *res)
 				continue;
 			t = (msgs[k].arg.pagefault.address -
 			     (unsigned long)r.to) / PAGE / granule;
-			if (t < nr_gran && !r.done[t]) {
+			if (t < nr_gran && !r.done[t])
 				nr += install(&r, t, 1, buf);
-				r.by_fault++;
-			}
 		}
 		while (next < nr_gran && r.done[next])
 			next++;
@@ -583,7 +584,6 @@ static bool run_mode(enum mode mode, struct result *res)
 	res->p99 = nr ? all[nr * 99 / 100] : 0;
 	res->max = nr ? all[nr - 1] : 0;
 	free(all);
-	res->by_fault = r.by_fault;
 	res->ioctls = r.ioctls;
 	res->kcopied = mode == COPY ? nr_gran * granule : 0;
 	res->fresh = r.fresh * granule;

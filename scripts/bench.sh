@@ -93,6 +93,13 @@ boot icount "$kernel" 3000 --icount 0 -- "$reps"
 [ $wall = 0 ] || boot wall "$kernel" 1500 -- 15
 
 table() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(4k|64k|2m)$/' "$out/$1.txt"; }
+# awk: column COL of the ;-joined LINES of another boot, by their first
+# three fields (the row's key), into the array INTO.
+load='function load(lines, col, into,    n, i, l, f) {
+	n = split(lines, l, ";")
+	for (i = 1; i <= n; i++) if (split(l[i], f, " ") >= col)
+		into[f[1] " " f[2] " " f[3]] = f[col]
+}'
 {
 	echo "anonmove bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "instructions: QEMU -icount shift=0 (one per guest ns), median of $reps;"
@@ -102,15 +109,8 @@ table() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(4k|64k|2m)$/' "$out/$1.txt"; }
 		size_kib placement stock_plain plain reloc ratio plain/pg \
 		extra/pg wall merge+
 	awk -v stock="$(table stock | tr '\n' ';')" \
-	    -v wall="$(table wall | tr '\n' ';')" '
-	BEGIN {
-		n = split(stock, s, ";")
-		for (i = 1; i <= n; i++) if (split(s[i], f, " ") >= 4)
-			sp[f[1] " " f[2] " " f[3]] = f[4]
-		n = split(wall, w, ";")
-		for (i = 1; i <= n; i++) if (split(w[i], f, " ") >= 6)
-			wr[f[1] " " f[2] " " f[3]] = f[6]
-	}
+	    -v wall="$(table wall | tr '\n' ';')" "$load"'
+	BEGIN { load(stock, 4, sp); load(wall, 6, wr) }
 	{
 		k = $1 " " $2 " " $3
 		pages = $2 / 4
@@ -127,15 +127,8 @@ table() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(4k|64k|2m)$/' "$out/$1.txt"; }
 		stock_minstr minstr vs_copy wall_ms p50_us p99_us
 	gc_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(copy|move|dense)$/ && NF >= 16' "$out/$1.txt"; }
 	awk -v stock="$(gc_rows stock | tr '\n' ';')" \
-	    -v wall="$(gc_rows wall | tr '\n' ';')" '
-	BEGIN {
-		n = split(stock, s, ";")
-		for (i = 1; i <= n; i++) if (split(s[i], f, " ") >= 16)
-			sp[f[1] " " f[2] " " f[3]] = f[4]
-		n = split(wall, w, ";")
-		for (i = 1; i <= n; i++) if (split(w[i], f, " ") >= 16)
-			wl[f[1] " " f[2] " " f[3]] = f[4]
-	}
+	    -v wall="$(gc_rows wall | tr '\n' ';')" "$load"'
+	BEGIN { load(stock, 4, sp); load(wall, 4, wl) }
 	{
 		k = $1 " " $2 " " $3
 		if ($1 == "copy")
