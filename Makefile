@@ -32,6 +32,7 @@ progs: $(PROGS) $(B)/workloads $(B)/torture $(B)/uffd_gc
 $(B)/fragment: demo/fragment.c
 $(B)/exit_with: tests/harness/exit_with.c
 $(B)/mremap_bench: bench/mremap_bench.c
+$(B)/mremap_bench: CFLAGS += -I$(LIBDIR)
 $(B)/anonfrag: tools/anonfrag/anonfrag.c
 $(B)/fraglayout: tests/anonfrag/fraglayout.c
 $(B)/seqcheck: tests/seqcheck/seqcheck.c

@@ -18,6 +18,10 @@
  * where nothing is beside the destination to merge with: it must cost what
  * a plain move costs, plus the look at the neighbours.
  *
+ * uffd_ns is the same range moved with one UFFDIO_MOVE into a registered
+ * destination (userfaultfd, on any kernel since 6.8): what a runtime that
+ * moves memory through userfaultfd pays, against the plain mremap() above.
+ *
  * -p measures plain moves only, on a kernel that cannot relocate (the
  * unpatched one), for comparison. Booted with QEMU's -icount shift=0 (make
  * bench), the guest clock counts instructions: every "ns" is one.
@@ -29,11 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "uffd_compat.h"
 
 #define MUST_RELOCATE	16	/* MREMAP_MUST_RELOCATE_ANON */
 #define PR_SET_ANON_RELOCATE	0x41524c53
@@ -48,6 +54,7 @@ enum folio_kind { SMALL, MTHP, THP };
 static int kind;		/* enum folio_kind: what sources get */
 static int plain_only;		/* -p: the kernel cannot relocate */
 static unsigned long not_large;	/* large-folio sources that were not */
+static int uffd = -1;		/* with UFFD_FEATURE_MOVE, or -1 */
 
 static const unsigned long sizes_kib[] = { 64, 256, 1024, 4096, 16384, 65536 };
 
@@ -139,9 +146,37 @@ static int is_folio_head(void *addr)
 	return !!(flags & KPF_HEAD);
 }
 
+/* A userfaultfd that can UFFDIO_MOVE, or -1. */
+static int uffd_open(void)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_MOVE };
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd >= 0 && ioctl(fd, UFFDIO_API, &api)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The range at dst moved there with one UFFDIO_MOVE, or MAP_FAILED. */
+static char *uffd_move(char *src, char *dst, unsigned long len)
+{
+	struct uffdio_move mv = {
+		.dst = (uintptr_t)dst, .src = (uintptr_t)src, .len = len,
+	};
+
+	if (ioctl(uffd, UFFDIO_MOVE, &mv) || mv.move != (int64_t)len)
+		return MAP_FAILED;
+	return dst;
+}
+
+#define UFFD_MOVE	(~0UL)	/* one_move(): UFFDIO_MOVE, not mremap() */
+
 /*
- * Move a freshly populated range once; return the latency in ns, or 0 if
- * the kernel refused (errno says why). The data is checked after the move.
+ * Move a freshly populated range once, with mremap() and flag, or with
+ * UFFDIO_MOVE; return the latency in ns, or 0 if the kernel refused
+ * (errno says why). The data is checked after the move.
  */
 static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
 {
@@ -151,7 +186,17 @@ static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
 	char *ret;
 
 	reserve(&src, len, 0, PROT_READ | PROT_WRITE);
-	reserve(&dst, len, aligned ? 0 : page, PROT_NONE);
+	reserve(&dst, len, aligned ? 0 : page,
+		flag == UFFD_MOVE ? PROT_READ | PROT_WRITE : PROT_NONE);
+	if (flag == UFFD_MOVE) {
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)dst.addr, .len = len },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+
+		if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+			return 0;
+	}
 	madvise(src.base, src.len, kind == SMALL ? MADV_NOHUGEPAGE :
 		kind == THP ? MADV_HUGEPAGE : MADV_NORMAL);
 	for (i = 0; i < len; i += page)
@@ -160,8 +205,12 @@ static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
 		not_large++;
 
 	t0 = now_ns();
-	ret = (char *)syscall(SYS_mremap, src.addr, len, len,
-			      MREMAP_MAYMOVE | MREMAP_FIXED | flag, dst.addr);
+	if (flag == UFFD_MOVE)
+		ret = uffd_move(src.addr, dst.addr, len);
+	else
+		ret = (char *)syscall(SYS_mremap, src.addr, len, len,
+				      MREMAP_MAYMOVE | MREMAP_FIXED | flag,
+				      dst.addr);
 	t1 = now_ns();
 	if (ret == MAP_FAILED)
 		return 0;
@@ -181,7 +230,9 @@ static int run_table(int reps_max)
 {
 	unsigned long page = sysconf(_SC_PAGESIZE);
 	uint64_t plain[MAX_REPS], reloc[MAX_REPS], merge[MAX_REPS];
+	uint64_t umove[MAX_REPS];
 	const char *folio = kind == THP ? "2m" : kind == MTHP ? "64k" : "4k";
+	char ucol[32];
 	int aligned, r, reps;
 	unsigned int s;
 
@@ -208,7 +259,10 @@ static int run_table(int reps_max)
 					prctl(PR_SET_ANON_RELOCATE,
 					      PR_ANON_RELOCATE_DEFAULT, 0, 0, 0);
 				}
-				if (!plain[r] || !reloc[r] || !merge[r]) {
+				umove[r] = uffd < 0 ? 1 :
+					   one_move(len, aligned, UFFD_MOVE);
+				if (!plain[r] || !reloc[r] || !merge[r] ||
+				    !umove[r]) {
 					printf("%-6s %-9lu %-9s mremap failed: %s\n",
 					       folio, sizes_kib[s], place,
 					       strerror(errno));
@@ -218,20 +272,28 @@ static int run_table(int reps_max)
 			qsort(plain, reps, sizeof(plain[0]), cmp_u64);
 			qsort(reloc, reps, sizeof(reloc[0]), cmp_u64);
 			qsort(merge, reps, sizeof(merge[0]), cmp_u64);
+			qsort(umove, reps, sizeof(umove[0]), cmp_u64);
+			if (uffd < 0)
+				snprintf(ucol, sizeof(ucol), "%11s %7s", "-", "-");
+			else
+				snprintf(ucol, sizeof(ucol), "%11llu %7.2f",
+					 (unsigned long long)umove[reps / 2],
+					 (double)umove[reps / 2] / plain[reps / 2]);
 			if (plain_only) {
-				printf("%-6s %-9lu %-9s %11llu %11s %7s %9.1f %9s\n",
+				printf("%-6s %-9lu %-9s %11llu %11s %7s %9.1f %9s %11s %s\n",
 				       folio, sizes_kib[s], place,
 				       (unsigned long long)plain[reps / 2], "-",
-				       "-", plain[reps / 2] / pages, "-");
+				       "-", plain[reps / 2] / pages, "-", "-",
+				       ucol);
 				continue;
 			}
-			printf("%-6s %-9lu %-9s %11llu %11llu %7.2f %9.1f %9.1f %11llu\n",
+			printf("%-6s %-9lu %-9s %11llu %11llu %7.2f %9.1f %9.1f %11llu %s\n",
 			       folio, sizes_kib[s], place,
 			       (unsigned long long)plain[reps / 2],
 			       (unsigned long long)reloc[reps / 2],
 			       (double)reloc[reps / 2] / plain[reps / 2],
 			       plain[reps / 2] / pages, reloc[reps / 2] / pages,
-			       (unsigned long long)merge[reps / 2]);
+			       (unsigned long long)merge[reps / 2], ucol);
 		}
 	}
 	return 0;
@@ -254,7 +316,8 @@ int main(int argc, char **argv)
 			"Times plain vs relocating mremap() of populated ranges,\n"
 			"64 KiB to 64 MiB, PMD-aligned and not, in 4 KiB folios\n"
 			"and, where the kernel has them, 64 KiB and 2 MiB THPs;\n"
-			"prints medians, their ratio and ns per page.\n"
+			"prints medians, their ratio and ns per page, and\n"
+			"a UFFDIO_MOVE of each range (uffd_ns, its ratio to plain).\n"
 			"-p: plain moves only (a kernel that cannot relocate).\n",
 			MAX_REPS);
 		return 2;
@@ -265,9 +328,10 @@ int main(int argc, char **argv)
 		       strerror(errno));
 		return 1;
 	}
-	printf("%-6s %-9s %-9s %11s %11s %7s %9s %9s %11s\n", "folio",
+	uffd = uffd_open();
+	printf("%-6s %-9s %-9s %11s %11s %7s %9s %9s %11s %11s %7s\n", "folio",
 	       "size_kib", "placement", "plain_ns", "reloc_ns", "ratio",
-	       "plain/pg", "reloc/pg", "merge_ns");
+	       "plain/pg", "reloc/pg", "merge_ns", "uffd_ns", "uffd_x");
 	ret = run_table(reps_max);
 	if (ret)
 		return ret;

@@ -19,8 +19,10 @@ runs mremap_bench in three boots:
 Prints one table: per folio size, range size and placement, the plain
 move's instructions on both kernels (they should be equal), the
 relocating move's, their ratio, the extra instructions per page, the
-wall-clock ratio, and what a move costs in merge mode where nothing is
-beside the destination (no relocation: instructions over a plain move). Everything is kept in build/bench/ (report.txt).
+wall-clock ratio, what a move costs in merge mode where nothing is
+beside the destination (no relocation: instructions over a plain move),
+and the same range moved with one UFFDIO_MOVE on both kernels, with its
+ratio to our plain move. Everything is kept in build/bench/ (report.txt).
 --reps N: repetitions per size (median; default 3 under icount, 15 wall).
 Each boot then runs uffd_gc (bench/uffd_gc.c): a compacting GC's
 evacuation of a --gc-mib MiB heap (default 128) through userfaultfd,
@@ -105,19 +107,20 @@ load='function load(lines, col, into,    n, i, l, f) {
 	echo "instructions: QEMU -icount shift=0 (one per guest ns), median of $reps;"
 	echo "wall: multi-threaded TCG, median of 15; stock: unpatched $BASE_TAG"
 	echo
-	printf '%-5s %8s %-9s %12s %12s %12s %7s %9s %9s %7s %7s\n' folio \
-		size_kib placement stock_plain plain reloc ratio plain/pg \
-		extra/pg wall merge+
+	printf '%-5s %8s %-9s %12s %12s %12s %7s %9s %9s %7s %7s %12s %12s %7s\n' \
+		folio size_kib placement stock_plain plain reloc ratio \
+		plain/pg extra/pg wall merge+ stock_uffd uffd uffd_x
 	awk -v stock="$(table stock | tr '\n' ';')" \
 	    -v wall="$(table wall | tr '\n' ';')" "$load"'
-	BEGIN { load(stock, 4, sp); load(wall, 6, wr) }
+	BEGIN { load(stock, 4, sp); load(wall, 6, wr); load(stock, 10, su) }
 	{
 		k = $1 " " $2 " " $3
 		pages = $2 / 4
-		printf "%-5s %8s %-9s %12s %12s %12s %7.2f %9.1f %9.1f %7s %7s\n",
+		printf "%-5s %8s %-9s %12s %12s %12s %7.2f %9.1f %9.1f %7s %7s %12s %12s %7s\n",
 		       $1, $2, $3, (k in sp) ? sp[k] : "-", $4, $5, $5 / $4,
 		       $4 / pages, ($5 - $4) / pages, (k in wr) ? wr[k] : "-",
-		       $9 == "" ? "-" : $9 - $4
+		       $9 == "" ? "-" : $9 - $4, (k in su) ? su[k] : "-",
+		       $10 == "" ? "-" : $10, $11 == "" ? "-" : $11
 	}' <(table icount)
 	echo
 	echo "uffd_gc: GC thread time per evacuation of a $gc_mib MiB heap (30 % live),"
