@@ -21,7 +21,9 @@ for w in realloc gc maxmap; do
 			$1 = $2 = $3 = ""; sub(/^ +/, ""); print }' "$in" >"$out/$w-$m.tsv"
 	done
 done
-awk '$1 ~ /^(4k|64k|2m)$/ && $3 ~ /aligned$/ { print $1, $2, $3, $6 }' "$in" >"$out/bench.tsv"
+# mremap_bench: folio, KiB, placement, relocating / plain, UFFDIO_MOVE / plain
+awk '$1 ~ /^(4k|64k|2m)$/ && $3 ~ /aligned$/ { print $1, $2, $3, $6, (NF >= 11 ? $11 : "-") }' \
+	"$in" >"$out/bench.tsv"
 # uffd_gc: mode, heap, pages per ioctl, GC thread ms, wall ms
 awk '$1 ~ /^(copy|move|dense)$/ && NF >= 16 { print $1, $2, $3, $4, $5 }' "$in" >"$out/uffd-gc.tsv"
 
@@ -64,6 +66,10 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 	awk '{ r[$1 " " $3] = r[$1 " " $3] sprintf(" %6s KiB %s", $2, $4) }
 		END { for (k in r) print "  " k ":" r[k] }' "$out/bench.tsv" | sort
 	echo
+	echo "UFFDIO_MOVE latency / plain mremap() of the same range (same boot):"
+	awk '{ r[$1 " " $3] = r[$1 " " $3] sprintf(" %6s KiB %s", $2, $5) }
+		END { for (k in r) print "  " k ":" r[k] }' "$out/bench.tsv" | sort
+	echo
 	echo "GC evacuation through userfaultfd, GC thread ms (wall clock, TCG):"
 	awk '$1 == "copy" { c[$2] = $4 }
 		{ printf "  %-5s %-7s %2s granules/ioctl: %8.1f ms%s\n", $1, $2, $3, $4,
@@ -82,6 +88,7 @@ set xlabel "$x"
 set ylabel "$y"
 set key outside right top
 $( [ "$f" = bench-ratio.png ] && echo "set logscale x 2" )
+$( [ "$f" = uffd-move-ratio.png ] && echo "set logscale xy 2" )
 $( [ "$f" = uffd-gc.png ] && echo "set style fill solid 0.5; set boxwidth 0.6; set yrange [0:*]; set xtics rotate by -35" )
 set grid
 plot $*
@@ -116,6 +123,13 @@ if command -v gnuplot >/dev/null; then
 		done
 		plot bench-ratio.png "mremap() latency: relocating / plain, by folio size and placement" \
 			"size (KiB)" ratio "$s, 1 with lines dashtype 2 notitle"
+		s=
+		for k in 4k-aligned 4k-unaligned 64k-aligned 64k-unaligned 2m-aligned 2m-unaligned; do
+			awk -v k="$k" '$1 "-" $3 == k && $5 != "-" { print $2, $5 }' "$out/bench.tsv" >"$out/uffd-$k.tsv"
+			s+="${s:+, }\"$out/uffd-$k.tsv\" using 1:2 with linespoints title \"$k\""
+		done
+		plot uffd-move-ratio.png "UFFDIO_MOVE latency / plain mremap(), by folio size and placement" \
+			"size (KiB)" ratio "$s, 1 with lines dashtype 2 notitle, 2 with lines dashtype 3 notitle"
 	fi
 else
 	echo "gnuplot not found: no plots (scripts/deps.sh installs gnuplot-nox)" >&2
