@@ -26,6 +26,11 @@
  * The GC installs up to -b granules (default 1) with one ioctl in its
  * address-order sweep, one where a mutator faulted.
  *
+ * On a kernel with CONFIG_DEBUG_TLBFLUSH, tlb_ipi is nr_tlb_remote_flush
+ * over the run (flushes that had to interrupt other CPUs: the costly
+ * ones) and tlb_local the local full flushes plus the pages flushed one
+ * by one; -1 elsewhere.
+ *
  * Usage: uffd_gc [-m MiB] [-l LIVE%] [-d DENSE%] [-t THREADS] [-s SEED]
  *                [-b BATCH] [-k 4k|mthp|thp] [-M copy,move,dense]
  */
@@ -452,7 +457,9 @@ struct result {
 	double gc_cpu_ms, wall_ms, p50, p99, max;
 	unsigned long faults, accesses, ioctls, kcopied, fresh;
 	unsigned long dense_moved, user_copied;
-	long pgalloc, split, tlb;
+	long pgalloc, split;
+	long tlb_ipi;		/* flushes that interrupted other CPUs */
+	long tlb_local;		/* full local flushes + pages flushed one by one */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -594,10 +601,12 @@ static bool run_mode(enum mode mode, struct result *res)
 		if (before[i] >= 0)
 			res->pgalloc += after[i] - before[i];
 	res->split = before[4] >= 0 ? after[4] - before[4] : -1;
-	res->tlb = -1;
-	if (before[5] >= 0)
-		res->tlb = after[5] - before[5] + after[6] - before[6] +
-			   after[7] - before[7];
+	/* nr_tlb_*: CONFIG_DEBUG_TLBFLUSH kernels only */
+	res->tlb_ipi = res->tlb_local = -1;
+	if (before[5] >= 0) {
+		res->tlb_ipi = after[5] - before[5];
+		res->tlb_local = after[6] - before[6] + after[7] - before[7];
+	}
 	res->ran = true;
 	close(r.uffd);
 	munmap(r.from, nr_from * PAGE);
@@ -702,10 +711,10 @@ int main(int argc, char **argv)
 	       "in address order\n", opt.mib, kind_name[opt.kind], nr_live,
 	       opt.live, opt.dense, nr_gran, granule * PAGE / 1024,
 	       opt.threads, opt.batch);
-	printf("%-6s %-7s %5s %10s %10s %8s %8s %8s %8s %8s %8s %8s %8s %10s %8s %8s\n",
+	printf("%-6s %-7s %5s %10s %10s %8s %8s %8s %8s %8s %8s %8s %8s %10s %8s %8s %9s\n",
 	       "mode", "heap", "batch", "gc_cpu_ms", "wall_ms", "faults", "p50_us",
 	       "p99_us", "max_us", "ioctls", "kcopied", "fresh", "moved",
-	       "ucopy_KiB", "pgalloc", "tlb");
+	       "ucopy_KiB", "pgalloc", "tlb_ipi", "tlb_local");
 	for (int m = 0; m < NR_MODES; m++) {
 		struct result *x = &res[m];
 
@@ -716,11 +725,12 @@ int main(int argc, char **argv)
 			       mode_name[m], kind_name[opt.kind], opt.batch);
 			continue;
 		}
-		printf("%-6s %-7s %5lu %10.1f %10.1f %8lu %8.1f %8.1f %8.1f %8lu %8lu %8lu %8lu %10lu %8ld %8ld\n",
+		printf("%-6s %-7s %5lu %10.1f %10.1f %8lu %8.1f %8.1f %8.1f %8lu %8lu %8lu %8lu %10lu %8ld %8ld %9ld\n",
 		       mode_name[m], kind_name[opt.kind], opt.batch, x->gc_cpu_ms,
 		       x->wall_ms, x->faults, x->p50, x->p99, x->max, x->ioctls,
 		       x->kcopied, x->fresh, x->dense_moved,
-		       x->user_copied / 1024, x->pgalloc, x->tlb);
+		       x->user_copied / 1024, x->pgalloc, x->tlb_ipi,
+		       x->tlb_local);
 	}
 	for (int m = MOVE; m < NR_MODES; m++) {
 		double cpu;
