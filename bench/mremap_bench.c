@@ -194,8 +194,11 @@ static uint64_t one_move(unsigned long len, int aligned, unsigned long flag)
 			.mode = UFFDIO_REGISTER_MODE_MISSING,
 		};
 
-		if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+			munmap(src.base, src.len);
+			munmap(dst.base, dst.len);
 			return 0;
+		}
 	}
 	madvise(src.base, src.len, kind == SMALL ? MADV_NOHUGEPAGE :
 		kind == THP ? MADV_HUGEPAGE : MADV_NORMAL);
