@@ -1528,7 +1528,9 @@ static const char *const vmstat_names[] = {
 	"mremap_relocate_decline_pinned", "mremap_relocate_decline_nonpresent",
 	"mremap_relocate_decline_busy", "pswpout", "pswpin", "pgmigrate_success",
 	"pgmigrate_fail", "thp_migration_success", "compact_stall", "compact_success",
-	"compact_migrate_scanned", "thp_collapse_alloc", "thp_split_pmd", "thp_split_page",
+	"compact_migrate_scanned", "thp_collapse_alloc", "thp_collapse_inplace",
+	"thp_collapse_inplace_filled", "thp_collapse_inplace_decline_shared",
+	"thp_collapse_inplace_decline_busy", "thp_split_pmd", "thp_split_page",
 	"thp_fault_alloc", "pgsteal_direct", "pgsteal_kswapd", "pgsteal_khugepaged",
 	"ksm_swpin_copy", "cow_ksm", "numa_pte_updates",
 };
