@@ -9,7 +9,7 @@ B       := build
 
 # User-space programs, statically linked so they run in the guest as is.
 PROGS := $(B)/fragment $(B)/exit_with $(B)/mremap_bench $(B)/anonfrag \
-	 $(B)/fraglayout $(B)/seqcheck
+	 $(B)/fraglayout $(B)/seqcheck $(B)/collapse_bench
 
 .PHONY: all progs lib install example deps tree kernel buildmatrix selftests check check-host soak demo bench vm-run export clean help
 
@@ -36,6 +36,7 @@ $(B)/mremap_bench: CFLAGS += -I$(LIBDIR)
 $(B)/anonfrag: tools/anonfrag/anonfrag.c
 $(B)/fraglayout: tests/anonfrag/fraglayout.c
 $(B)/seqcheck: tests/seqcheck/seqcheck.c
+$(B)/collapse_bench: bench/collapse_bench.c
 
 $(PROGS):
 	@mkdir -p $(B)

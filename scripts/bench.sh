@@ -28,7 +28,10 @@ Each boot then runs uffd_gc (bench/uffd_gc.c): a compacting GC's
 evacuation of a --gc-mib MiB heap (default 128) through userfaultfd,
 UFFDIO_COPY against UFFDIO_MOVE, for 4 KiB pages (one page per ioctl, and
 up to 16), 64 KiB mTHP and THP; the second table compares the GC
-thread's time (instructions under icount) on both kernels.
+thread's time (instructions under icount) on both kernels. Last,
+collapse_bench (bench/collapse_bench.c): MADV_COLLAPSE of THPs mapped by
+PTEs, in place against a copy, then again with physical memory
+fragmented so that no free 2 MiB block is left; the third table.
 USAGE
 }
 
@@ -51,7 +54,8 @@ mkdir -p "$out"
 "$R/scripts/deps.sh"
 "$R/scripts/tree.sh"
 kernel=$("$R/scripts/kbuild.sh" bench | tail -n 1)
-make -s -C "$R" "$R/build/mremap_bench" "$R/build/uffd_gc"
+make -s -C "$R" "$R/build/mremap_bench" "$R/build/uffd_gc" \
+	"$R/build/collapse_bench"
 
 # The unpatched kernel: a worktree of the base tag, its own build directory.
 if [ $stock = 1 ]; then
@@ -79,9 +83,14 @@ boot() { # boot NAME KERNEL TIMEOUT VM-ARGS... -- MREMAP_BENCH-ARGS...
 			echo "run_one uffd_gc_${kind}_$batch 1200 ./uffd_gc" \
 				"-m $gc_mib -k $kind -b $batch"
 		done
+		# In-place collapse against a copying one; last, the same
+		# with memory fragmented (it turns swap off).
+		echo "run_one collapse_bench 900 ./collapse_bench -n 32"
+		echo "run_one collapse_frag 1800 ./collapse_bench -n 16 -F"
 	} >"$out/$name.job"
 	"$R/scripts/initramfs.sh" "$out/$name.gz" "$out/$name.job" \
-		"$R/build/mremap_bench" "$R/build/uffd_gc"
+		"$R/build/mremap_bench" "$R/build/uffd_gc" \
+		"$R/build/collapse_bench"
 	note "booting: $name"
 	"$R/scripts/vm.sh" --kernel "$k" --initrd "$out/$name.gz" \
 		--log "$out/$name" --echo jobs --timeout $(( t + 300 + 2400 )) \
@@ -142,4 +151,29 @@ load='function load(lines, col, into,    n, i, l, f) {
 		       c ? sprintf("%.2f", $4 / c) : "-",
 		       (k in wl) ? wl[k] : "-", $7, $8
 	}' <(gc_rows icount)
+	echo
+	echo "collapse_bench: MADV_COLLAPSE of THPs mapped by PTEs (inplace: the folio"
+	echo "whole; copy: split into 4 KiB folios), instructions per THP (icount) and"
+	echo "us (wall); ok of thps (those khugepaged did not collapse first); same:"
+	echo "THPs that kept their pages; frag_*: with no"
+	echo "free 2 MiB block (free_order9 blocks of order >= 9 left, icount boot)"
+	printf '%-13s %5s %9s %12s %9s %12s %5s %9s\n' mode thps stock_ok \
+		stock_instr ok instr same wall_us
+	cb_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(frag_)?(inplace|copy)$/ && NF == 11' "$out/$1.txt"; }
+	awk -v stock="$(cb_rows stock | tr '\n' ';')" \
+	    -v wall="$(cb_rows wall | tr '\n' ';')" '
+	function load(lines, into,    n, i, l, f) {
+		n = split(lines, l, ";")
+		for (i = 1; i <= n; i++) if (split(l[i], f, " ") == 11)
+			into[f[1]] = l[i]
+	}
+	BEGIN { load(stock, st); load(wall, wl) }
+	{
+		split(($1 in st) ? st[$1] : "", s, " ")
+		split(($1 in wl) ? wl[$1] : "", w, " ")
+		printf "%-13s %5s %9s %12s %9s %12s %5s %9s\n", $1, $2 - $3,
+		       ($1 in st) ? s[4] : "-", ($1 in st) ? s[8] : "-", $4, $8, $9,
+		       ($1 in wl) ? sprintf("%.0f", w[8] / 1000) : "-"
+	}' <(cb_rows icount)
+	grep -h '^# free blocks\|^# fragmented' "$out/icount.txt" "$out/stock.txt" 2>/dev/null || :
 } | tee "$out/report.txt"

@@ -75,6 +75,13 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 		{ printf "  %-5s %-7s %2s granules/ioctl: %8.1f ms%s\n", $1, $2, $3, $4,
 		  ($1 != "copy" && c[$2] > 0) ? sprintf(", %.2f of copy", $4 / c[$2]) : "" }' \
 		"$out/uffd-gc.tsv"
+	echo
+	echo "MADV_COLLAPSE of THPs mapped by PTEs (collapse_bench; in place: the same"
+	echo "folio back under a PMD; copy: 4 KiB folios copied into a new THP):"
+	grep -h '^# free blocks\|^# fragmented' "$in" | sed 's/^# /  /' || :
+	awk '$1 ~ /^(frag_)?(inplace|copy)$/ && NF == 11 {
+		printf "  %-13s %3d of %3d collapsed (%d ENOMEM), %6.0f us each, %3d kept their pages\n",
+		       $1, $4, $2 - $3, $5, $8 / 1000, $9 }' "$in"
 } >"$out/summary.txt"
 
 plot() { # plot FILE TITLE XLABEL YLABEL SERIES...

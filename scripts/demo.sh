@@ -18,6 +18,9 @@ boots it under QEMU once and runs, in order:
   uffd_gc         a compacting GC's evacuation of a 64 MiB heap through
                   userfaultfd, UFFDIO_COPY vs UFFDIO_MOVE (bench/uffd_gc.c),
                   4 KiB pages up to 16 an ioctl, and THP
+  collapse_bench  MADV_COLLAPSE of 16 THPs mapped by PTEs, in place against
+                  a copy; then again with physical memory fragmented so that
+                  no free 2 MiB block is left (bench/collapse_bench.c)
 Output is printed and kept in build/demo/ (console.log, report.txt); the
 report with plots goes to a new folder build/demo/report-DATE-TIME/
 (summary.txt, *.png, *.tsv: scripts/demo-report.sh).
@@ -38,15 +41,17 @@ run_one workloads 600 ./workloads.sh
 run_one mremap_bench 900 ./mremap_bench
 run_one uffd_gc 600 ./uffd_gc -m 64 -k 4k -b 16
 run_one uffd_gc_thp 600 ./uffd_gc -m 64 -k thp
+run_one collapse_bench 600 ./collapse_bench -n 16
+run_one collapse_frag 900 ./collapse_bench -n 16 -F
 JOB
 "$R/scripts/initramfs.sh" "$out/initrd.gz" "$out/job" "$R/build/fragment" \
 	"$R/demo/anonfrag_modes.sh" "$R/build/anonfrag" "$R/build/fraglayout" \
 	"$R/build/mremap_bench" "$R/demo/workloads.sh" "$R/build/workloads" \
-	"$R/build/uffd_gc"
+	"$R/build/uffd_gc" "$R/build/collapse_bench"
 note "booting the bench kernel"
 rc=0
 "$R/scripts/vm.sh" --kernel "$kernel" --initrd "$out/initrd.gz" --log "$out" \
-	--echo jobs --timeout 1500 | grep -v '^@@ ' | tee "$out/report.txt" || rc=$?
+	--echo jobs --timeout 2100 | grep -v '^@@ ' | tee "$out/report.txt" || rc=$?
 dir=$out/report-$(date -u +%Y%m%d-%H%M%S)
 "$R/scripts/demo-report.sh" "$out/console.log" "$dir"
 awk -F'\t' '$2 != "PASS" { bad = 1; print "demo step failed: " $1 > "/dev/stderr" }

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * collapse_bench: MADV_COLLAPSE of anonymous THPs that ended up mapped by
+ * PTEs (SPEC.md 2.7), in place against by copy, in one boot.
+ *
+ *   inplace  -n THPs, each split from its PMD mapping by mprotect() of one
+ *            page and back (the folio stays whole): MADV_COLLAPSE of each.
+ *            On the anonmove kernel this maps the same folio by the PMD;
+ *            on 6.12 it allocates a huge page and copies into it.
+ *   copy     -n THPs split into 4 KiB folios (debugfs split_huge_pages),
+ *            then collapsed: a copy on every kernel.
+ *
+ * Per mode: THPs khugepaged collapsed first (pre: left out of the rest),
+ * THPs collapsed, ENOMEM/other failures, time per THP (ns; one
+ * instruction per ns under QEMU -icount shift=0), how many kept their
+ * pages (same PFN of the first page, from pagemap), and the
+ * thp_collapse_inplace and thp_collapse_alloc counter deltas. Every THP's
+ * data is checked after its collapse.
+ *
+ * -F: physical memory is fragmented first, after the THPs are made, so
+ * that no free 2 MiB block exists and compaction cannot make one: swap off,
+ * memory filled with 4 KiB anonymous pages, one page in 16 of it freed and
+ * taken by pipe buffers (unmovable kernel pages), the rest freed. Prints
+ * the free blocks of order 9 and up (/proc/buddyinfo) and MemFree; then
+ * whatever 2 MiB blocks are left, or compaction can still make, are taken
+ * as hugetlb pages (nr_hugepages), and both are printed again before the
+ * collapses. Swap stays off.
+ *
+ * Usage: collapse_bench [-n THPS] [-F]
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/swap.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+#define PAGE		4096UL
+#define PMD		(2UL << 20)
+#define NR		(PMD / PAGE)
+#define SPLIT		"/sys/kernel/debug/split_huge_pages"
+#define MAX_PIPES	256
+#define KSLEEP \
+	"/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs"
+
+static int pagemap_fd = -1;
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static long vmstat(const char *name)
+{
+	char key[64];
+	long val = -1, v;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &v) == 2)
+		if (!strcmp(key, name))
+			val = v;
+	fclose(f);
+	return val;
+}
+
+static long meminfo_kb(const char *name)
+{
+	char key[64], unit[16];
+	long val = -1, v;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld %15[^\n]", key, &v, unit) >= 2)
+		if (!strncmp(key, name, strlen(name)) &&
+		    key[strlen(name)] == ':')
+			val = v;
+	fclose(f);
+	return val;
+}
+
+/* Free blocks of order 9 and up, over every zone. */
+static long free_huge_blocks(void)
+{
+	char line[512];
+	long n = 0;
+	FILE *f = fopen("/proc/buddyinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "zone");
+		long c[16];
+		int k = 0, off;
+
+		if (!p)
+			continue;
+		p += 4;
+		while (*p == ' ')
+			p++;
+		while (*p && *p != ' ')
+			p++;	/* the zone's name */
+		while (k < 16 && sscanf(p, "%ld%n", &c[k], &off) == 1) {
+			p += off;
+			k++;
+		}
+		for (int o = 9; o < k; o++)
+			n += c[o] << (o - 9);
+	}
+	fclose(f);
+	return n;
+}
+
+static uint64_t pfn_of(char *p)
+{
+	uint64_t e = 0;
+
+	if (pread(pagemap_fd, &e, sizeof(e),
+		  (uintptr_t)p / PAGE * sizeof(e)) != sizeof(e))
+		return 0;
+	return (e & (1ULL << 63)) ? e & ((1ULL << 55) - 1) : 0;
+}
+
+static bool pmd_mapped(char *p)
+{
+	/* AnonHugePages of the THP's VMA, which maps only it. */
+	char line[256], want[64];
+	bool in = false, huge = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	while (fgets(line, sizeof(line), f)) {
+		if (isxdigit((unsigned char)line[0]) && strchr(line, '-'))
+			in = !strncmp(line, want, strlen(want));
+		if (in && !strncmp(line, "AnonHugePages:", 14))
+			huge = strtol(line + 14, NULL, 10) >= (long)(PMD >> 10);
+	}
+	fclose(f);
+	return huge;
+}
+
+struct thp {
+	char *p;
+	uint64_t pfn;
+	unsigned long seed;
+};
+
+/*
+ * n THPs, each in a VMA of its own (a PROT_NONE page between them keeps
+ * them apart), each page holding seed + its number. split: into 4 KiB
+ * folios; else only its PMD mapping (mprotect of one page and back).
+ */
+static int make_thps(struct thp *t, int n, bool split, unsigned long seed)
+{
+	size_t len = (size_t)n * 2 * PMD + PMD;
+	char *area = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	char *base;
+	int made = 0;
+
+	if (area == MAP_FAILED)
+		die("mmap");
+	base = (char *)(((uintptr_t)area + PMD - 1) & ~(PMD - 1));
+	for (int i = 0; i < n; i++) {
+		char *p = base + (size_t)i * 2 * PMD;
+
+		if (mprotect(p, PMD, PROT_READ | PROT_WRITE) ||
+		    madvise(p, PMD, MADV_HUGEPAGE))
+			die("mprotect/madvise");
+		for (unsigned long k = 0; k < NR; k++)
+			*(unsigned long *)(p + k * PAGE) = seed + i * NR + k;
+		if (!pmd_mapped(p))
+			continue;	/* no THP: left out */
+		t[made].p = p;
+		t[made].pfn = pfn_of(p);
+		t[made].seed = seed + i * NR;
+		if (split) {
+			char cmd[128];
+			int fd = open(SPLIT, O_WRONLY);
+
+			if (fd < 0)
+				die(SPLIT);
+			snprintf(cmd, sizeof(cmd), "%d,0x%lx,0x%lx", getpid(),
+				 (unsigned long)p, (unsigned long)p + PMD);
+			if (write(fd, cmd, strlen(cmd)) < 0)
+				die("split_huge_pages");
+			close(fd);
+		} else {
+			if (mprotect(p + PAGE, PAGE, PROT_READ) ||
+			    mprotect(p + PAGE, PAGE, PROT_READ | PROT_WRITE))
+				die("mprotect");
+		}
+		if (pmd_mapped(p)) {
+			fprintf(stderr, "THP %d still PMD-mapped\n", i);
+			exit(1);
+		}
+		made++;
+	}
+	return made;
+}
+
+static bool intact(struct thp *t)
+{
+	for (unsigned long k = 0; k < NR; k++)
+		if (*(unsigned long *)(t->p + k * PAGE) != t->seed + k)
+			return false;
+	return true;
+}
+
+static void collapse_all(const char *mode, struct thp *t, int n)
+{
+	long inplace = vmstat("thp_collapse_inplace");
+	long alloc = vmstat("thp_collapse_alloc");
+	int ok = 0, nomem = 0, other = 0, same = 0, pre = 0;
+	uint64_t ns = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t t0;
+		int r;
+
+		/* khugepaged got there first (a settings write wakes it). */
+		if (pmd_mapped(t[i].p)) {
+			pre++;
+			if (!intact(&t[i]))
+				exit(1);
+			continue;
+		}
+		t0 = now_ns();
+		r = madvise(t[i].p, PMD, MADV_COLLAPSE);
+
+		ns += now_ns() - t0;
+		if (r == 0 && pmd_mapped(t[i].p)) {
+			ok++;
+			same += pfn_of(t[i].p) == t[i].pfn;
+		} else if (r && errno == ENOMEM) {
+			nomem++;
+		} else {
+			other++;
+		}
+		if (!intact(&t[i])) {
+			fprintf(stderr, "%s: THP %d lost data\n", mode, i);
+			exit(1);
+		}
+	}
+	printf("%-14s %5d %4d %5d %6d %5d %12llu %10llu %5d %8ld %8ld\n", mode,
+	       n, pre, ok, nomem, other, (unsigned long long)ns,
+	       (unsigned long long)(n > pre ? ns / (n - pre) : 0), same,
+	       inplace < 0 ? -1 : vmstat("thp_collapse_inplace") - inplace,
+	       vmstat("thp_collapse_alloc") - alloc);
+}
+
+static void write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, s, strlen(s)) < 0)
+		die(path);
+	close(fd);
+}
+
+/*
+ * Leave no free 2 MiB block that compaction could make: see the header.
+ * Returns the pipes holding the unmovable pages (closed at exit).
+ */
+static int fragment(int *pipes)
+{
+	long free_kb, margin_kb = 256 << 10, left_kb;
+	size_t len, filled = 0, holes = 0, want;
+	char *fill, buf[PAGE];
+	int np = 0;
+
+	/* Swap would let reclaim undo the fill. */
+	swapoff("/dev/zram0");
+	write_str("/proc/sys/fs/pipe-max-size", "67108864");
+	write_str("/proc/sys/vm/drop_caches", "3");
+
+	free_kb = meminfo_kb("MemFree");
+	len = (size_t)free_kb << 10;
+	fill = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (fill == MAP_FAILED)
+		die("mmap fill");
+	if (madvise(fill, len, MADV_NOHUGEPAGE))
+		die("madvise fill");
+	/* Fill 4 KiB pages until only the margin is free. */
+	while (filled + 2 * PMD <= len) {
+		for (size_t o = 0; o < 2 * PMD; o += PAGE)
+			fill[filled + o] = 1;
+		filled += 2 * PMD;
+		if (meminfo_kb("MemFree") < margin_kb)
+			break;
+	}
+	left_kb = meminfo_kb("MemFree");
+	/* One page in 16 freed: holes everywhere... */
+	for (size_t o = 0; o < filled; o += 16 * PAGE, holes++)
+		if (madvise(fill + o, PAGE, MADV_DONTNEED))
+			die("madvise hole");
+	/*
+	 * ...taken by pipe buffers, unmovable pages, with what was left
+	 * free but 128 MiB (the kernel's own headroom).
+	 */
+	memset(buf, 0x5a, sizeof(buf));
+	want = holes + (left_kb > (128 << 10) ? (left_kb - (128 << 10)) >> 2 : 0);
+	for (size_t done = 0; done < want && np < MAX_PIPES;) {
+		int fd[2];
+
+		if (pipe(fd))
+			die("pipe");
+		if (fcntl(fd[1], F_SETPIPE_SZ, 64 << 20) < 0)
+			die("F_SETPIPE_SZ");
+		fcntl(fd[1], F_SETFL, O_NONBLOCK);
+		while (done < want && write(fd[1], buf, PAGE) == (ssize_t)PAGE)
+			done++;
+		pipes[np++] = fd[0];
+		pipes[np++] = fd[1];
+	}
+	munmap(fill, len);
+	return np;
+}
+
+static long read_long(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		die(path);
+	close(fd);
+	return atol(buf);
+}
+
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+
+/*
+ * Take every free 2 MiB block that is left, or that compaction can still
+ * make, as hugetlb pages (the kernel tries as hard as it can). Returns how
+ * many it took.
+ */
+static long mop_up(long before)
+{
+	char n[32];
+
+	snprintf(n, sizeof(n), "%ld", before + (1L << 20));
+	write_str(NR_HUGEPAGES, n);
+	return read_long(NR_HUGEPAGES) - before;
+}
+
+int main(int argc, char **argv)
+{
+	int n = 32, opt, pipes[MAX_PIPES], np = 0, sleep_fd;
+	char sleep_ms[32] = "";
+	long hugepages = 0, taken;
+	bool frag = false;
+	struct thp *in, *cp;
+	int nin, ncp;
+
+	while ((opt = getopt(argc, argv, "n:F")) != -1) {
+		switch (opt) {
+		case 'n':
+			n = atoi(optarg);
+			break;
+		case 'F':
+			frag = true;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-n THPS] [-F]\n", argv[0]);
+			return 2;
+		}
+	}
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	if (pagemap_fd < 0)
+		die("pagemap");
+	/* khugepaged must not collapse them first. */
+	sleep_fd = open(KSLEEP, O_RDWR);
+	if (sleep_fd < 0 || read(sleep_fd, sleep_ms, sizeof(sleep_ms) - 1) < 0)
+		die(KSLEEP);
+	close(sleep_fd);
+	write_str(KSLEEP, "3600000");
+	in = calloc(n, sizeof(*in));
+	cp = calloc(n, sizeof(*cp));
+	if (!in || !cp)
+		die("calloc");
+	nin = make_thps(in, n, false, 1);
+	ncp = make_thps(cp, n, true, 1UL << 40);
+
+	printf("# collapse_bench: %d THPs PTE-mapped, %d split%s\n", nin, ncp,
+	       frag ? ", memory fragmented" : "");
+	if (frag) {
+		np = fragment(pipes);
+		printf("# fragmented: free blocks of order >= 9: %ld, MemFree %ld kB, %d pipes\n",
+		       free_huge_blocks(), meminfo_kb("MemFree"), np / 2);
+		hugepages = read_long(NR_HUGEPAGES);
+		taken = mop_up(hugepages);
+		printf("# free blocks of order >= 9: %ld, MemFree %ld kB, after %ld more hugetlb pages took the rest\n",
+		       free_huge_blocks(), meminfo_kb("MemFree"), taken);
+	}
+	printf("%-14s %5s %4s %5s %6s %5s %12s %10s %5s %8s %8s\n", "mode",
+	       "thps", "pre", "ok", "enomem", "other", "ns", "ns_per_thp", "same",
+	       "inplace", "alloc");
+	collapse_all(frag ? "frag_inplace" : "inplace", in, nin);
+	collapse_all(frag ? "frag_copy" : "copy", cp, ncp);
+	if (frag) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "%ld", hugepages);
+		write_str(NR_HUGEPAGES, n);
+	}
+	for (int i = 0; i < np; i++)
+		close(pipes[i]);
+	write_str(KSLEEP, sleep_ms);
+	return 0;
+}
