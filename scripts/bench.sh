@@ -155,8 +155,8 @@ load='function load(lines, col, into,    n, i, l, f) {
 	echo "collapse_bench: MADV_COLLAPSE of THPs mapped by PTEs (inplace: the folio"
 	echo "whole; copy: split into 4 KiB folios), instructions per THP (icount) and"
 	echo "us (wall); ok of thps (those khugepaged did not collapse first); same:"
-	echo "THPs that kept their pages; frag_*: with no"
-	echo "free 2 MiB block (free_order9 blocks of order >= 9 left, icount boot)"
+	echo "THPs that kept their pages; frag_*: memory fragmented first, so that"
+	echo "no free 2 MiB block is left (the lines after the table say how many)"
 	printf '%-13s %5s %9s %12s %9s %12s %5s %9s\n' mode thps stock_ok \
 		stock_instr ok instr same wall_us
 	cb_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(frag_)?(inplace|copy)$/ && NF == 11' "$out/$1.txt"; }
