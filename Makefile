@@ -44,6 +44,7 @@ $(PROGS):
 
 # libanonmove: relocating moves on any kernel (lib/anonmove/anonmove.h).
 PREFIX  ?= /usr/local
+MANDIR  ?= $(PREFIX)/share/man
 LIBDIR  := lib/anonmove
 LIBOBJ  := $(patsubst $(LIBDIR)/%.c,$(B)/lib/%.o,$(wildcard $(LIBDIR)/*.c))
 LIBA    := $(B)/libanonmove.a
@@ -71,6 +72,15 @@ install: lib
 	ln -sf libanonmove.so.1 $(DESTDIR)$(PREFIX)/lib/libanonmove.so
 	sed 's|@PREFIX@|$(PREFIX)|' $(LIBDIR)/anonmove.pc.in \
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/anonmove.pc
+	install -d $(DESTDIR)$(MANDIR)/man2 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/man2/mremap_anonmove.2 man/man2/prctl_anonmove.2 \
+		$(DESTDIR)$(MANDIR)/man2/
+	install -m 644 man/man3/libanonmove.3 $(DESTDIR)$(MANDIR)/man3/
+	for f in anonmove_mremap anonmove_supported anonmove_mechanism_name \
+		 anonmove_get_stats; do \
+		ln -sf libanonmove.3 $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	install -m 644 man/man5/anon_relocate.5 $(DESTDIR)$(MANDIR)/man5/
 
 # The example, built as a user would: installed to build/prefix, found with
 # pkg-config; static (it also runs in the guest) and shared.

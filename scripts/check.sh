@@ -64,6 +64,18 @@ fi
 sub=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 pass, \2 fail/p' "$log/anonfrag-host.txt")
 host_row="anonfrag-host\t$st\t-\t$(( SECONDS - t ))\t${sub:--}"
 
+# The manual pages lint clean and name every flag, errno, prctl, sysctl
+# and counter the series and the library have.
+t=$SECONDS
+if "$R/tests/man/man_test.sh" >"$log/man-pages.txt" 2>&1; then
+	st=PASS
+else
+	st=FAIL
+	grep -v "^ok" "$log/man-pages.txt" >&2
+fi
+sub=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 pass, \2 fail/p' "$log/man-pages.txt")
+man_row="man-pages\t$st\t-\t$(( SECONDS - t ))\t${sub:--}"
+
 # libanonmove on the host's own kernel: its tests for every mechanism this
 # kernel has (the kernel flag is ours: only the guest has it) and the
 # example, static and shared, built against the installed library.
@@ -134,7 +146,7 @@ else
 		"$(cat "$log/qemu-exit" 2>/dev/null || echo "QEMU's end not recorded")" >>"$res"
 fi
 
-printf "$cp_row\n$vma_row\n$host_row\n$lib_row\n$bm_row\n" >>"$res"
+printf "$cp_row\n$vma_row\n$host_row\n$man_row\n$lib_row\n$bm_row\n" >>"$res"
 
 # The harness checks itself: vm-run passes arguments and the exit status.
 note "harness: make vm-run returns the program's exit status"
