@@ -162,3 +162,10 @@ export:
 
 clean:
 	rm -rf $(B)
+
+# Does the series apply (and with COMPILE=1 does mm/ build) on each
+# linux-source-6.12 the Debian archive offers? Writes build/check-versions.tsv.
+.PHONY: check-versions
+check-versions:
+	scripts/check-versions.sh $(if $(COMPILE),--compile)
+
