@@ -169,3 +169,9 @@ clean:
 check-versions:
 	scripts/check-versions.sh $(if $(COMPILE),--compile)
 
+# How fragmented real Debian programs get on this machine's own kernel
+# (survey/survey.sh): results in build/survey/results.{json,tsv}.
+.PHONY: survey
+survey: $(B)/anonfrag
+	survey/inputs.sh $(B)/survey/inputs
+	survey/survey.sh -i $(B)/survey/inputs -o $(B)/survey
