@@ -26,6 +26,17 @@
  * as hugetlb pages (nr_hugepages), and both are printed again before the
  * collapses. Swap stays off.
  *
+ * With -F the split THPs also lose one page in 16 (MADV_DONTNEED) before
+ * the fragmenting, and get them back (written again) after it: a THP that
+ * was split and partly freed, then reused. A census, after the fragmenting
+ * and again once the hugetlb pool has taken the rest, asks how often the
+ * rest of SPEC 2.7 (reassembling a freed 2 MiB block: migrate strangers
+ * away, take the block back, copy only the missing pages) could apply: per
+ * range, are the pages still mapped at their own offset in their old
+ * block, and what holds the block's other frames now: nothing (free, page
+ * count 0), a page on an LRU list (movable), a hugetlb page, or anything
+ * else (pipe buffers, slab: unmovable).
+ *
  * Usage: collapse_bench [-n THPS] [-F]
  */
 #define _GNU_SOURCE
@@ -55,6 +66,10 @@
 	"/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs"
 
 static int pagemap_fd = -1;
+
+#define HOLE_STRIDE	16	/* -F: the split THPs lose page 0, 16, 32, ... */
+#define KPF_LRU		5
+#define KPF_HUGE	17
 
 static void die(const char *what)
 {
@@ -369,6 +384,84 @@ static long mop_up(long before)
 	return read_long(NR_HUGEPAGES) - before;
 }
 
+static void zap_holes(struct thp *t, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (unsigned long k = 0; k < NR; k += HOLE_STRIDE)
+			if (madvise(t[i].p + k * PAGE, PAGE, MADV_DONTNEED))
+				die("madvise holes");
+}
+
+static void refill_holes(struct thp *t, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (unsigned long k = 0; k < NR; k += HOLE_STRIDE)
+			*(unsigned long *)(t[i].p + k * PAGE) = t[i].seed + k;
+}
+
+static uint64_t kpage(int fd, uint64_t pfn)
+{
+	uint64_t v = 0;
+
+	if (pread(fd, &v, sizeof(v), pfn * sizeof(v)) != sizeof(v))
+		die("kpageflags/kpagecount");
+	return v;
+}
+
+/*
+ * Where the split, partly freed and refilled THPs' old 2 MiB blocks stand:
+ * see the header. A range is "reassemblable" when every page but the
+ * refilled ones is still at its own offset and no frame of the block is
+ * held by an unmovable page.
+ */
+static void census(const char *when, struct thp *t, int n)
+{
+	int flags = open("/proc/kpageflags", O_RDONLY);
+	int count = open("/proc/kpagecount", O_RDONLY);
+	long own = 0, moved = 0, fr_free = 0, fr_lru = 0, fr_huge = 0;
+	long fr_other = 0;
+	int whole = 0, reassemblable = 0;
+
+	if (flags < 0 || count < 0)
+		die("kpageflags");
+	for (int i = 0; i < n; i++) {
+		uint64_t base = t[i].pfn, f;
+		long r_own = 0, r_moved = 0, r_other = 0, r_huge = 0;
+
+		for (unsigned long k = 0; k < NR; k++) {
+			uint64_t pfn = pfn_of(t[i].p + k * PAGE);
+
+			if (pfn == base + k) {
+				r_own++;
+				continue;
+			}
+			if (k % HOLE_STRIDE)
+				r_moved++;	/* migrated since */
+			/* the frame the page had */
+			f = kpage(flags, base + k);
+			if (f & (1ULL << KPF_HUGE))
+				r_huge++;	/* hugetlb, in use or pooled */
+			else if (!kpage(count, base + k))
+				fr_free++;
+			else if (f & (1ULL << KPF_LRU))
+				fr_lru++;
+			else
+				r_other++;
+		}
+		own += r_own;
+		moved += r_moved;
+		fr_huge += r_huge;
+		fr_other += r_other;
+		whole += r_own == NR;
+		reassemblable += !r_moved && !r_other && !r_huge;
+	}
+	printf("# census %s, %d split THPs that lost 1 page in %d and got it back: pages at their own offset %ld of %ld (others moved since: %ld); the other frames of their old blocks: free %ld, LRU (movable) %ld, hugetlb %ld, other (unmovable) %ld; ranges whole %d, reassemblable (all other pages in place, no unmovable or hugetlb frame) %d\n",
+	       when, n, HOLE_STRIDE, own, (long)n * NR, moved, fr_free,
+	       fr_lru, fr_huge, fr_other, whole, reassemblable);
+	close(flags);
+	close(count);
+}
+
 int main(int argc, char **argv)
 {
 	int n = 32, opt, pipes[MAX_PIPES], np = 0, sleep_fd;
@@ -410,13 +503,17 @@ int main(int argc, char **argv)
 	printf("# collapse_bench: %d THPs PTE-mapped, %d split%s\n", nin, ncp,
 	       frag ? ", memory fragmented" : "");
 	if (frag) {
+		zap_holes(cp, ncp);
 		np = fragment(pipes);
+		refill_holes(cp, ncp);
+		census("after the fragmenting", cp, ncp);
 		printf("# fragmented: free blocks of order >= 9: %ld, MemFree %ld kB, %d pipes\n",
 		       free_huge_blocks(), meminfo_kb("MemFree"), np / 2);
 		hugepages = read_long(NR_HUGEPAGES);
 		taken = mop_up(hugepages);
 		printf("# free blocks of order >= 9: %ld, MemFree %ld kB, after %ld more hugetlb pages took the rest\n",
 		       free_huge_blocks(), meminfo_kb("MemFree"), taken);
+		census("after the hugetlb pool took the rest", cp, ncp);
 	}
 	printf("%-14s %5s %4s %5s %6s %5s %12s %10s %5s %8s %8s\n", "mode",
 	       "thps", "pre", "ok", "enomem", "other", "ns", "ns_per_thp", "same",

@@ -31,7 +31,9 @@ up to 16), 64 KiB mTHP and THP; the second table compares the GC
 thread's time (instructions under icount) on both kernels. Last,
 collapse_bench (bench/collapse_bench.c): MADV_COLLAPSE of THPs mapped by
 PTEs, in place against a copy, then again with physical memory
-fragmented so that no free 2 MiB block is left; the third table.
+fragmented so that no free 2 MiB block is left; the third table, and a
+census of the split THPs' old 2 MiB blocks after the fragmenting (could
+they be reassembled in place?).
 USAGE
 }
 
@@ -175,5 +177,5 @@ load='function load(lines, col, into,    n, i, l, f) {
 		       ($1 in st) ? s[4] : "-", ($1 in st) ? s[8] : "-", $4, $8, $9,
 		       ($1 in wl) ? sprintf("%.0f", w[8] / 1000) : "-"
 	}' <(cb_rows icount)
-	grep -h '^# free blocks\|^# fragmented' "$out/icount.txt" "$out/stock.txt" 2>/dev/null || :
+	grep -h '^# free blocks\|^# fragmented\|^# census' "$out/icount.txt" "$out/stock.txt" 2>/dev/null || :
 } | tee "$out/report.txt"

@@ -78,7 +78,7 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 	echo
 	echo "MADV_COLLAPSE of THPs mapped by PTEs (collapse_bench; in place: the same"
 	echo "folio back under a PMD; copy: 4 KiB folios copied into a new THP):"
-	grep -h '^# free blocks\|^# fragmented' "$in" | sed 's/^# /  /' || :
+	grep -h '^# free blocks\|^# fragmented\|^# census' "$in" | sed 's/^# /  /' || :
 	awk '$1 ~ /^(frag_)?(inplace|copy)$/ && NF == 11 {
 		printf "  %-13s %3d of %3d collapsed (%d ENOMEM), %6.0f us each, %3d kept their pages\n",
 		       $1, $4, $2 - $3, $5, $8 / 1000, $9 }' "$in"
