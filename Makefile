@@ -175,3 +175,17 @@ check-versions:
 survey: $(B)/anonfrag
 	survey/inputs.sh $(B)/survey/inputs
 	survey/survey.sh -i $(B)/survey/inputs -o $(B)/survey
+
+# The patched kernel as Debian packages (linux-image, linux-headers) in
+# build/deb/, from DEB_CONFIG (default: /boot/config-$(uname -r), else
+# Debian's) with configs/deb.config on top; scripts/deb.sh --help.
+# deb-config only prepares and checks the .config (seconds; no compiling).
+# DEB_DEBUG_INFO=n: no debug info, no -dbg package.
+.PHONY: deb deb-config
+DEB_ARGS = $(if $(DEB_CONFIG),--config '$(DEB_CONFIG)') \
+	$(if $(filter n no 0,$(DEB_DEBUG_INFO)),--no-debug-info)
+deb: tree
+	scripts/deb.sh $(DEB_ARGS)
+
+deb-config: tree
+	scripts/deb.sh --config-only $(DEB_ARGS)

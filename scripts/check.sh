@@ -76,6 +76,18 @@ fi
 sub=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 pass, \2 fail/p' "$log/man-pages.txt")
 man_row="man-pages\t$st\t-\t$(( SECONDS - t ))\t${sub:--}"
 
+# make deb's configuration step: the options the series needs end up on,
+# from tinyconfig and from Debian's config (no compiling).
+t=$SECONDS
+if "$R/tests/deb/deb_config_test.sh" >"$log/deb-config.txt" 2>&1; then
+	st=PASS
+else
+	st=FAIL
+	grep -v "^ok" "$log/deb-config.txt" >&2
+fi
+sub=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*skip:\([0-9]*\).*/\1 pass, \2 fail, \3 skip/p' "$log/deb-config.txt")
+deb_row="deb-config\t$st\t-\t$(( SECONDS - t ))\t${sub:--}"
+
 # libanonmove on the host's own kernel: its tests for every mechanism this
 # kernel has (the kernel flag is ours: only the guest has it) and the
 # example, static and shared, built against the installed library.
@@ -146,7 +158,7 @@ else
 		"$(cat "$log/qemu-exit" 2>/dev/null || echo "QEMU's end not recorded")" >>"$res"
 fi
 
-printf "$cp_row\n$vma_row\n$host_row\n$man_row\n$lib_row\n$bm_row\n" >>"$res"
+printf "$cp_row\n$vma_row\n$host_row\n$man_row\n$deb_row\n$lib_row\n$bm_row\n" >>"$res"
 
 # The harness checks itself: vm-run passes arguments and the exit status.
 note "harness: make vm-run returns the program's exit status"

@@ -16,7 +16,7 @@ PKGS=(
 	"$KSRC_PKG" qemu-system-x86 busybox-static build-essential flex bison bc
 	libelf-dev libssl-dev cpio ccache xz-utils rsync git python3 pkg-config
 	libcap-dev libnuma-dev gnuplot-nox stress-ng python3-ply python3-git liburcu-dev
-	mandoc
+	mandoc linux-config-6.12
 )
 
 missing=()
