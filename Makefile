@@ -176,6 +176,13 @@ survey: $(B)/anonfrag
 	survey/inputs.sh $(B)/survey/inputs
 	survey/survey.sh -i $(B)/survey/inputs -o $(B)/survey
 
+# The survey's mremap()-heaviest programs in the VM, on the patched kernel,
+# relocation off/always/auto, outputs checked against `make survey`'s
+# (survey/guest.sh; KERNEL=bzImage to pick one, default the debug build).
+.PHONY: survey-guest
+survey-guest: $(B)/anonfrag
+	survey/guest.sh $(if $(KERNEL),--kernel $(KERNEL))
+
 # The patched kernel as Debian packages (linux-image, linux-headers) in
 # build/deb/, from DEB_CONFIG (default: /boot/config-$(uname -r), else
 # Debian's) with configs/deb.config on top; scripts/deb.sh --help.
