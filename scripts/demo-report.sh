@@ -82,6 +82,22 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 	awk '$1 ~ /^(frag_)?(inplace|copy)$/ && NF == 11 {
 		printf "  %-13s %3d of %3d collapsed (%d ENOMEM), %6.0f us each, %3d kept their pages\n",
 		       $1, $4, $2 - $3, $5, $8 / 1000, $9 }' "$in"
+	# Real programs, when make survey / make survey-guest have run here.
+	sv=$ANONMOVE_ROOT/build/survey
+	echo
+	if [ -f "$sv/results.tsv" ]; then
+		echo "Real Debian programs on the host's kernel (make survey): VMAs at peak,"
+		echo "VMAs merging would save at peak and at the end, mremap() calls and moves:"
+		awk -F'\t' 'NR > 1 { printf "  %-22s %4d VMAs, save %d / %d, %6d mremap(), %4d moved\n",
+			$1, $3, $6, $8, $10, $11 }' "$sv/results.tsv"
+	else
+		echo "Real programs: run make survey (and make survey-guest) for their table."
+	fi
+	if [ -f "$sv/guest/results.tsv" ]; then
+		echo "The same in the guest (make survey-guest), mode 0 off, 1 always, 2 auto:"
+		awk -F'\t' 'NR > 1 { printf "  %-12s mode %s: %3d VMAs at peak, %3d at the end, save %d, %4d moves relocated, output %s\n",
+			$1, $2, $5, $7, $8, $9, $15 == "yes" ? "as on the host" : "DIFFERS" }' "$sv/guest/results.tsv"
+	fi
 } >"$out/summary.txt"
 
 plot() { # plot FILE TITLE XLABEL YLABEL SERIES...
