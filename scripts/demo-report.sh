@@ -98,6 +98,12 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 		awk -F'\t' 'NR > 1 { printf "  %-12s mode %s: %3d VMAs at peak, %3d at the end, save %d, %4d moves relocated, output %s\n",
 			$1, $2, $5, $7, $8, $9, $15 == "yes" ? "as on the host" : "DIFFERS" }' "$sv/guest/results.tsv"
 	fi
+	# Its plots of VMAs over time, off against always (survey/guest.sh).
+	for png in "$sv"/guest*/*-vmas.png; do
+		[ -e "$png" ] || continue
+		cp "$png" "$out/survey-$(basename "$png")"
+		echo "  plot: survey-$(basename "$png") (VMAs over time, relocation off and always)"
+	done
 } >"$out/summary.txt"
 
 plot() { # plot FILE TITLE XLABEL YLABEL SERIES...

@@ -152,6 +152,8 @@ sample() {
 			v=$(echo "$j" | sed -n 's/"runs".*//; s/.*"vmas": *\([0-9]*\),.*"saved": *\([0-9]*\).*/\1 \2/p')
 			if [ -n "$v" ] && [ "${v%% *}" -gt 0 ]; then
 				n=$((n + 1))
+				read -r now _ </proc/uptime
+				echo "$now ${v%% *}" >>"$dir/series"
 				echo "$j" >"$dir/last.json"
 				if [ "${v%% *}" -gt "$peak" ]; then
 					peak=${v%% *}
@@ -194,6 +196,8 @@ echo "@@ survey $row $mode rc=$rc wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { prin
 for k in peak last; do
 	[ -f "$dir/$k.json" ] && echo "@@ $k $row $mode $(cat "$dir/$k.json")"
 done
+# Every sample's VMA count, for the plot of VMAs over time.
+[ -f "$dir/series" ] && sed "s/^/@@ ts $row $mode /" "$dir/series"
 if [ "$rc" != 0 ]; then
 	echo "survey-run: $row exited $rc; its stderr:"
 	tail -n 20 "$dir/err"
@@ -299,6 +303,36 @@ tr -d '\r' <"$OUT/console.log" | awk -v runs="$OUT/runs" '
 		print > f
 		close(f)
 	}'
+# VMAs over time: runs/ROW.MODE.series.tsv, seconds since the first sample.
+rm -f "$OUT"/runs/*.series.tsv
+tr -d '\r' <"$OUT/console.log" | awk -v runs="$OUT/runs" '
+	$1 == "@@" && $2 == "ts" && NF == 6 {
+		k = $3 "." $4
+		if (!(k in t0)) t0[k] = $5
+		f = runs "/" k ".series.tsv"
+		printf "%.2f\t%d\n", $5 - t0[k], $6 > f
+	}'
+# A plot per program sampled with relocation off and always.
+if command -v gnuplot >/dev/null; then
+	for f in "$OUT"/runs/*.0.series.tsv; do
+		[ -e "$f" ] || continue
+		r=$(basename "$f" .0.series.tsv)
+		[ -f "$OUT/runs/$r.1.series.tsv" ] || continue
+		gnuplot <<GP
+set terminal pngcairo size 900,400 noenhanced
+set output "$OUT/$r-vmas.png"
+set title "$r in the guest: the process's VMAs while it runs"
+set xlabel "seconds since the first sample"
+set ylabel "VMAs"
+set key bottom right
+set yrange [0:*]
+plot "$OUT/runs/$r.0.series.tsv" using 1:2 with steps title "relocation off", \
+     "$OUT/runs/$r.1.series.tsv" using 1:2 with steps title "relocation always"
+GP
+		note "plot: $OUT/$r-vmas.png"
+	done
+fi
+
 # Host columns from results.tsv by name, so that a reordering there is harmless.
 tr -d '\r' <"$OUT/console.log" | awk -v host="$HOST" '
 	BEGIN {
