@@ -7,15 +7,21 @@
  *            page and back (the folio stays whole): MADV_COLLAPSE of each.
  *            On the anonmove kernel this maps the same folio by the PMD;
  *            on 6.12 it allocates a huge page and copies into it.
- *   copy     -n THPs split into 4 KiB folios (debugfs split_huge_pages),
- *            then collapsed: a copy on every kernel.
+ *   reassemble  -n THPs split into 4 KiB folios (debugfs
+ *            split_huge_pages), then collapsed. On the anonmove kernel the
+ *            folios, still in their own frames of the THP's old block,
+ *            become one THP again; on 6.12 they are copied.
+ *   copy     -n ranges of 4 KiB pages faulted in last page first (so they
+ *            are in no block at their own offsets), then collapsed: a copy
+ *            on every kernel.
  *
  * Per mode: THPs khugepaged collapsed first (pre: left out of the rest),
  * THPs collapsed, ENOMEM/other failures, time per THP (ns; one
  * instruction per ns under QEMU -icount shift=0), how many kept their
  * pages (same PFN of the first page, from pagemap), and the
- * thp_collapse_inplace and thp_collapse_alloc counter deltas. Every THP's
- * data is checked after its collapse.
+ * thp_collapse_inplace, thp_collapse_alloc and thp_collapse_reassemble
+ * counter deltas (-1: the kernel has no such counter). Every THP's data is
+ * checked after its collapse.
  *
  * -F: physical memory is fragmented first, after the THPs are made, so
  * that no free 2 MiB block exists and compaction cannot make one: swap off,
@@ -28,10 +34,11 @@
  *
  * With -F the split THPs also lose one page in 16 (MADV_DONTNEED) before
  * the fragmenting, and get them back (written again) after it: a THP that
- * was split and partly freed, then reused. A census, after the fragmenting
- * and again once the hugetlb pool has taken the rest, asks how often the
- * rest of SPEC 2.7 (reassembling a freed 2 MiB block: migrate strangers
- * away, take the block back, copy only the missing pages) could apply: per
+ * was split and partly freed, then reused; reassembling it copies those
+ * pages back into their frames, if the frames are free. A census, after
+ * the fragmenting and again once the hugetlb pool has taken the rest, asks
+ * how often reassembly (SPEC 2.7: take the block back, copy only the
+ * missing pages) can apply: per
  * range, are the pages still mapped at their own offset in their old
  * block, and what holds the block's other frames now: nothing (free, page
  * count 0), a page on an LRU list (movable), a hugetlb page, or anything
@@ -184,12 +191,17 @@ struct thp {
 	unsigned long seed;
 };
 
+enum kind {
+	PTE_MAPPED,	/* the THP whole, its PMD mapping split */
+	SPLIT_THP,	/* the THP split into 4 KiB folios */
+	SCATTERED,	/* 4 KiB pages, faulted last first */
+};
+
 /*
  * n THPs, each in a VMA of its own (a PROT_NONE page between them keeps
- * them apart), each page holding seed + its number. split: into 4 KiB
- * folios; else only its PMD mapping (mprotect of one page and back).
+ * them apart), each page holding seed + its number, as kind says.
  */
-static int make_thps(struct thp *t, int n, bool split, unsigned long seed)
+static int make_thps(struct thp *t, int n, enum kind kind, unsigned long seed)
 {
 	size_t len = (size_t)n * 2 * PMD + PMD;
 	char *area = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -203,9 +215,24 @@ static int make_thps(struct thp *t, int n, bool split, unsigned long seed)
 	for (int i = 0; i < n; i++) {
 		char *p = base + (size_t)i * 2 * PMD;
 
-		if (mprotect(p, PMD, PROT_READ | PROT_WRITE) ||
-		    madvise(p, PMD, MADV_HUGEPAGE))
-			die("mprotect/madvise");
+		if (mprotect(p, PMD, PROT_READ | PROT_WRITE))
+			die("mprotect");
+		if (kind == SCATTERED) {
+			if (madvise(p, PMD, MADV_NOHUGEPAGE))
+				die("madvise");
+			for (unsigned long k = NR; k--;)
+				*(unsigned long *)(p + k * PAGE) =
+					seed + i * NR + k;
+			if (madvise(p, PMD, MADV_HUGEPAGE))
+				die("madvise");
+			t[made].p = p;
+			t[made].pfn = pfn_of(p);
+			t[made].seed = seed + i * NR;
+			made++;
+			continue;
+		}
+		if (madvise(p, PMD, MADV_HUGEPAGE))
+			die("madvise");
 		for (unsigned long k = 0; k < NR; k++)
 			*(unsigned long *)(p + k * PAGE) = seed + i * NR + k;
 		if (!pmd_mapped(p))
@@ -213,7 +240,7 @@ static int make_thps(struct thp *t, int n, bool split, unsigned long seed)
 		t[made].p = p;
 		t[made].pfn = pfn_of(p);
 		t[made].seed = seed + i * NR;
-		if (split) {
+		if (kind == SPLIT_THP) {
 			char cmd[128];
 			int fd = open(SPLIT, O_WRONLY);
 
@@ -250,6 +277,7 @@ static void collapse_all(const char *mode, struct thp *t, int n)
 {
 	long inplace = vmstat("thp_collapse_inplace");
 	long alloc = vmstat("thp_collapse_alloc");
+	long reasm = vmstat("thp_collapse_reassemble");
 	int ok = 0, nomem = 0, other = 0, same = 0, pre = 0;
 	uint64_t ns = 0;
 
@@ -281,11 +309,12 @@ static void collapse_all(const char *mode, struct thp *t, int n)
 			exit(1);
 		}
 	}
-	printf("%-14s %5d %4d %5d %6d %5d %12llu %10llu %5d %8ld %8ld\n", mode,
-	       n, pre, ok, nomem, other, (unsigned long long)ns,
+	printf("%-16s %5d %4d %5d %6d %5d %12llu %10llu %5d %8ld %8ld %6ld\n",
+	       mode, n, pre, ok, nomem, other, (unsigned long long)ns,
 	       (unsigned long long)(n > pre ? ns / (n - pre) : 0), same,
 	       inplace < 0 ? -1 : vmstat("thp_collapse_inplace") - inplace,
-	       vmstat("thp_collapse_alloc") - alloc);
+	       vmstat("thp_collapse_alloc") - alloc,
+	       reasm < 0 ? -1 : vmstat("thp_collapse_reassemble") - reasm);
 }
 
 static void write_str(const char *path, const char *s)
@@ -468,8 +497,8 @@ int main(int argc, char **argv)
 	char sleep_ms[32] = "";
 	long hugepages = 0, taken;
 	bool frag = false;
-	struct thp *in, *cp;
-	int nin, ncp;
+	struct thp *in, *rs, *cp;
+	int nin, nrs, ncp;
 
 	while ((opt = getopt(argc, argv, "n:F")) != -1) {
 		switch (opt) {
@@ -494,31 +523,34 @@ int main(int argc, char **argv)
 	close(sleep_fd);
 	write_str(KSLEEP, "3600000");
 	in = calloc(n, sizeof(*in));
+	rs = calloc(n, sizeof(*rs));
 	cp = calloc(n, sizeof(*cp));
-	if (!in || !cp)
+	if (!in || !rs || !cp)
 		die("calloc");
-	nin = make_thps(in, n, false, 1);
-	ncp = make_thps(cp, n, true, 1UL << 40);
+	nin = make_thps(in, n, PTE_MAPPED, 1);
+	nrs = make_thps(rs, n, SPLIT_THP, 1UL << 40);
+	ncp = make_thps(cp, n, SCATTERED, 2UL << 40);
 
-	printf("# collapse_bench: %d THPs PTE-mapped, %d split%s\n", nin, ncp,
-	       frag ? ", memory fragmented" : "");
+	printf("# collapse_bench: %d THPs PTE-mapped, %d split, %d ranges of 4 KiB pages%s\n",
+	       nin, nrs, ncp, frag ? ", memory fragmented" : "");
 	if (frag) {
-		zap_holes(cp, ncp);
+		zap_holes(rs, nrs);
 		np = fragment(pipes);
-		refill_holes(cp, ncp);
-		census("after the fragmenting", cp, ncp);
+		refill_holes(rs, nrs);
+		census("after the fragmenting", rs, nrs);
 		printf("# fragmented: free blocks of order >= 9: %ld, MemFree %ld kB, %d pipes\n",
 		       free_huge_blocks(), meminfo_kb("MemFree"), np / 2);
 		hugepages = read_long(NR_HUGEPAGES);
 		taken = mop_up(hugepages);
 		printf("# free blocks of order >= 9: %ld, MemFree %ld kB, after %ld more hugetlb pages took the rest\n",
 		       free_huge_blocks(), meminfo_kb("MemFree"), taken);
-		census("after the hugetlb pool took the rest", cp, ncp);
+		census("after the hugetlb pool took the rest", rs, nrs);
 	}
-	printf("%-14s %5s %4s %5s %6s %5s %12s %10s %5s %8s %8s\n", "mode",
-	       "thps", "pre", "ok", "enomem", "other", "ns", "ns_per_thp", "same",
-	       "inplace", "alloc");
+	printf("%-16s %5s %4s %5s %6s %5s %12s %10s %5s %8s %8s %6s\n",
+	       "mode", "thps", "pre", "ok", "enomem", "other", "ns",
+	       "ns_per_thp", "same", "inplace", "alloc", "reasm");
 	collapse_all(frag ? "frag_inplace" : "inplace", in, nin);
+	collapse_all(frag ? "frag_reassemble" : "reassemble", rs, nrs);
 	collapse_all(frag ? "frag_copy" : "copy", cp, ncp);
 	if (frag) {
 		char n[32];

@@ -155,25 +155,26 @@ load='function load(lines, col, into,    n, i, l, f) {
 	}' <(gc_rows icount)
 	echo
 	echo "collapse_bench: MADV_COLLAPSE of THPs mapped by PTEs (inplace: the folio"
-	echo "whole; copy: split into 4 KiB folios), instructions per THP (icount) and"
+	echo "whole; reassemble: split into 4 KiB folios in their own frames; copy: 4 KiB"
+	echo "pages from anywhere), instructions per THP (icount) and"
 	echo "us (wall); ok of thps (those khugepaged did not collapse first); same:"
 	echo "THPs that kept their pages; frag_*: memory fragmented first, so that"
 	echo "no free 2 MiB block is left (the lines after the table say how many)"
-	printf '%-13s %5s %9s %12s %9s %12s %5s %9s\n' mode thps stock_ok \
+	printf '%-16s %5s %9s %12s %9s %12s %5s %9s\n' mode thps stock_ok \
 		stock_instr ok instr same wall_us
-	cb_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(frag_)?(inplace|copy)$/ && NF == 11' "$out/$1.txt"; }
+	cb_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(frag_)?(inplace|reassemble|copy)$/ && NF == 12' "$out/$1.txt"; }
 	awk -v stock="$(cb_rows stock | tr '\n' ';')" \
 	    -v wall="$(cb_rows wall | tr '\n' ';')" '
 	function load(lines, into,    n, i, l, f) {
 		n = split(lines, l, ";")
-		for (i = 1; i <= n; i++) if (split(l[i], f, " ") == 11)
+		for (i = 1; i <= n; i++) if (split(l[i], f, " ") == 12)
 			into[f[1]] = l[i]
 	}
 	BEGIN { load(stock, st); load(wall, wl) }
 	{
 		split(($1 in st) ? st[$1] : "", s, " ")
 		split(($1 in wl) ? wl[$1] : "", w, " ")
-		printf "%-13s %5s %9s %12s %9s %12s %5s %9s\n", $1, $2 - $3,
+		printf "%-16s %5s %9s %12s %9s %12s %5s %9s\n", $1, $2 - $3,
 		       ($1 in st) ? s[4] : "-", ($1 in st) ? s[8] : "-", $4, $8, $9,
 		       ($1 in wl) ? sprintf("%.0f", w[8] / 1000) : "-"
 	}' <(cb_rows icount)

@@ -11,7 +11,8 @@ set -euo pipefail
 # (options that `select` it and so would force it back on), or what the
 # base config asks for that depends on it and goes with it (listed so the
 # fragment says what the variant loses). Every line is checked in .config.
-OPTS=(KSM TRANSPARENT_HUGEPAGE SWAP MIGRATION USERFAULTFD NUMA MEM_SOFT_DIRTY PROC_FS)
+OPTS=(KSM TRANSPARENT_HUGEPAGE SWAP MIGRATION USERFAULTFD NUMA MEM_SOFT_DIRTY PROC_FS
+      MEMCG MEMORY_FAILURE)
 
 fragment() {
 	case $1 in
@@ -56,6 +57,12 @@ fragment() {
 		echo CONFIG_PROC_SYSCTL=n
 		echo CONFIG_PROC_PAGE_MONITOR=n
 		echo CONFIG_MEM_SOFT_DIRTY=n ;;
+	MEMCG)
+		# Nothing selects it (THP reassembly merges its charges).
+		echo CONFIG_MEMCG=n ;;
+	MEMORY_FAILURE)
+		# Nothing selects it (take_free_page() shares its code).
+		echo CONFIG_MEMORY_FAILURE=n ;;
 	*) return 1 ;;
 	esac
 }
