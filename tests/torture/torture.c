@@ -14,7 +14,9 @@
  *   migrate    another process: move_pages() of a region's pages to the
  *              other node, and migrate_pages() of the whole process
  *   compact    /proc/sys/vm/compact_memory
- *   collapse   MADV_COLLAPSE; khugepaged scans with aggressive settings
+ *   collapse   MADV_COLLAPSE, half the time of a THP split into 4 KiB pages
+ *              first (debugfs split_huge_pages: reassembly in its block);
+ *              khugepaged scans with aggressive settings
  *   ksm        ksmd on; use_zero_pages flipped
  *   pin        io_uring fixed buffers (FOLL_LONGTERM pins) and vmsplice()
  *   dio        O_DIRECT writes from a region to a loop device: GUP-fast
@@ -1081,6 +1083,19 @@ static void *racer_collapse(void *arg)
 		unsigned long start = (cur + PMD - 1) & ~(PMD - 1);
 
 		if (r->kind == THP && start + PMD <= cur + r->len) {
+			/*
+			 * Split what THP is there first, half the time: its
+			 * pages stay in their frames, for a reassembly.
+			 * Harmless wherever the region has gone meanwhile.
+			 */
+			if (below(&s, 2)) {
+				char cmd[80];
+
+				snprintf(cmd, sizeof(cmd), "%d,0x%lx,0x%lx",
+					 getpid(), start, start + PMD);
+				write_file("/sys/kernel/debug/split_huge_pages",
+					   cmd);
+			}
 			make_it_fail(true);
 			if (madvise((void *)start, PMD, MADV_COLLAPSE) == 0)
 				count(R_COLLAPSE, r);
@@ -1530,7 +1545,9 @@ static const char *const vmstat_names[] = {
 	"pgmigrate_fail", "thp_migration_success", "compact_stall", "compact_success",
 	"compact_migrate_scanned", "thp_collapse_alloc", "thp_collapse_inplace",
 	"thp_collapse_inplace_filled", "thp_collapse_inplace_decline_shared",
-	"thp_collapse_inplace_decline_busy", "thp_split_pmd", "thp_split_page",
+	"thp_collapse_inplace_decline_busy", "thp_collapse_reassemble",
+	"thp_collapse_reassemble_copied", "thp_collapse_inplace_decline_stranger",
+	"thp_split_pmd", "thp_split_page",
 	"thp_fault_alloc", "pgsteal_direct", "pgsteal_kswapd", "pgsteal_khugepaged",
 	"ksm_swpin_copy", "cow_ksm", "numa_pte_updates",
 };
