@@ -44,7 +44,14 @@
  * count 0), a page on an LRU list (movable), a hugetlb page, or anything
  * else (pipe buffers, slab: unmovable).
  *
- * Usage: collapse_bench [-n THPS] [-F]
+ * -L (with -F): the split THPs are mlocked (on fault) through the
+ * fragmenting and the hugetlb pool's compaction, with
+ * vm.compact_unevictable_allowed at 0, and unlocked before the collapses:
+ * their pages stay in their frames, as when nothing happens to move them.
+ * Without it, compaction (kcompactd's proactive runs, the pool's) may
+ * migrate them out of their blocks first.
+ *
+ * Usage: collapse_bench [-n THPS] [-F [-L]]
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -57,11 +64,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/swap.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
+#endif
+
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 1
 #endif
 
 #define PAGE		4096UL
@@ -273,11 +285,32 @@ static bool intact(struct thp *t)
 	return true;
 }
 
+/* The in-place and reassembly declines, by reason (none on 6.12). */
+static const char *const declines[] = { "shared", "busy", "rmap", "hwpoison",
+					 "stranger", "nomem" };
+#define NDECLINES (sizeof(declines) / sizeof(declines[0]))
+
+static long decline_count(int i)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "thp_collapse_inplace_decline_%s",
+		 declines[i]);
+	return vmstat(name);
+}
+
 static void collapse_all(const char *mode, struct thp *t, int n)
 {
+	long declined[NDECLINES];
+	char why[256] = "";
+	size_t len = 0;
+
 	long inplace = vmstat("thp_collapse_inplace");
 	long alloc = vmstat("thp_collapse_alloc");
 	long reasm = vmstat("thp_collapse_reassemble");
+
+	for (size_t i = 0; i < NDECLINES; i++)
+		declined[i] = decline_count(i);
 	int ok = 0, nomem = 0, other = 0, same = 0, pre = 0;
 	uint64_t ns = 0;
 
@@ -315,6 +348,15 @@ static void collapse_all(const char *mode, struct thp *t, int n)
 	       inplace < 0 ? -1 : vmstat("thp_collapse_inplace") - inplace,
 	       vmstat("thp_collapse_alloc") - alloc,
 	       reasm < 0 ? -1 : vmstat("thp_collapse_reassemble") - reasm);
+	for (size_t i = 0; i < NDECLINES; i++) {
+		long d = declined[i] < 0 ? 0 : decline_count(i) - declined[i];
+
+		if (d && len < sizeof(why))
+			len += snprintf(why + len, sizeof(why) - len, " %s %ld",
+					declines[i], d);
+	}
+	if (len)
+		printf("# %s declined:%s\n", mode, why);
 }
 
 static void write_str(const char *path, const char *s)
@@ -398,6 +440,7 @@ static long read_long(const char *path)
 }
 
 #define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+#define UNEVICTABLE "/proc/sys/vm/compact_unevictable_allowed"
 
 /*
  * Take every free 2 MiB block that is left, or that compaction can still
@@ -411,6 +454,15 @@ static long mop_up(long before)
 	snprintf(n, sizeof(n), "%ld", before + (1L << 20));
 	write_str(NR_HUGEPAGES, n);
 	return read_long(NR_HUGEPAGES) - before;
+}
+
+/* -L: mlock the THPs' ranges (on fault: the holes stay holes), or not. */
+static void lock_thps(struct thp *t, int n, bool lock)
+{
+	for (int i = 0; i < n; i++)
+		if (lock ? syscall(SYS_mlock2, t[i].p, PMD, MLOCK_ONFAULT) :
+			   munlock(t[i].p, PMD))
+			die(lock ? "mlock2" : "munlock");
 }
 
 static void zap_holes(struct thp *t, int n)
@@ -496,11 +548,14 @@ int main(int argc, char **argv)
 	int n = 32, opt, pipes[MAX_PIPES], np = 0, sleep_fd;
 	char sleep_ms[32] = "";
 	long hugepages = 0, taken;
-	bool frag = false;
+	bool frag = false, keep = false;
+	const char *prefix;
+	char mode[32];
+	long unevictable = -1;
 	struct thp *in, *rs, *cp;
 	int nin, nrs, ncp;
 
-	while ((opt = getopt(argc, argv, "n:F")) != -1) {
+	while ((opt = getopt(argc, argv, "n:FL")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = atoi(optarg);
@@ -508,8 +563,11 @@ int main(int argc, char **argv)
 		case 'F':
 			frag = true;
 			break;
+		case 'L':
+			keep = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n THPS] [-F]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n THPS] [-F [-L]]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -531,10 +589,16 @@ int main(int argc, char **argv)
 	nrs = make_thps(rs, n, SPLIT_THP, 1UL << 40);
 	ncp = make_thps(cp, n, SCATTERED, 2UL << 40);
 
-	printf("# collapse_bench: %d THPs PTE-mapped, %d split, %d ranges of 4 KiB pages%s\n",
-	       nin, nrs, ncp, frag ? ", memory fragmented" : "");
+	printf("# collapse_bench: %d THPs PTE-mapped, %d split, %d ranges of 4 KiB pages%s%s\n",
+	       nin, nrs, ncp, frag ? ", memory fragmented" : "",
+	       frag && keep ? ", the split ones kept in place (-L)" : "");
 	if (frag) {
 		zap_holes(rs, nrs);
+		if (keep) {
+			unevictable = read_long(UNEVICTABLE);
+			write_str(UNEVICTABLE, "0");
+			lock_thps(rs, nrs, true);
+		}
 		np = fragment(pipes);
 		refill_holes(rs, nrs);
 		census("after the fragmenting", rs, nrs);
@@ -545,18 +609,29 @@ int main(int argc, char **argv)
 		printf("# free blocks of order >= 9: %ld, MemFree %ld kB, after %ld more hugetlb pages took the rest\n",
 		       free_huge_blocks(), meminfo_kb("MemFree"), taken);
 		census("after the hugetlb pool took the rest", rs, nrs);
+		if (keep)
+			lock_thps(rs, nrs, false);
 	}
 	printf("%-16s %5s %4s %5s %6s %5s %12s %10s %5s %8s %8s %6s\n",
 	       "mode", "thps", "pre", "ok", "enomem", "other", "ns",
 	       "ns_per_thp", "same", "inplace", "alloc", "reasm");
-	collapse_all(frag ? "frag_inplace" : "inplace", in, nin);
-	collapse_all(frag ? "frag_reassemble" : "reassemble", rs, nrs);
-	collapse_all(frag ? "frag_copy" : "copy", cp, ncp);
+	/* Rows: inplace, ...; frag_inplace (-F), ...; kept_inplace (-F -L) */
+	prefix = frag ? keep ? "kept_" : "frag_" : "";
+	snprintf(mode, sizeof(mode), "%sinplace", prefix);
+	collapse_all(mode, in, nin);
+	snprintf(mode, sizeof(mode), "%sreassemble", prefix);
+	collapse_all(mode, rs, nrs);
+	snprintf(mode, sizeof(mode), "%scopy", prefix);
+	collapse_all(mode, cp, ncp);
 	if (frag) {
 		char n[32];
 
 		snprintf(n, sizeof(n), "%ld", hugepages);
 		write_str(NR_HUGEPAGES, n);
+		if (unevictable >= 0) {
+			snprintf(n, sizeof(n), "%ld", unevictable);
+			write_str(UNEVICTABLE, n);
+		}
 	}
 	for (int i = 0; i < np; i++)
 		close(pipes[i]);

@@ -30,10 +30,10 @@ UFFDIO_COPY against UFFDIO_MOVE, for 4 KiB pages (one page per ioctl, and
 up to 16), 64 KiB mTHP and THP; the second table compares the GC
 thread's time (instructions under icount) on both kernels. Last,
 collapse_bench (bench/collapse_bench.c): MADV_COLLAPSE of THPs mapped by
-PTEs, in place against a copy, then again with physical memory
+PTEs in place, of THPs split into 4 KiB folios (reassembled in their
+blocks), and of 4 KiB pages (copied), then again with physical memory
 fragmented so that no free 2 MiB block is left; the third table, and a
-census of the split THPs' old 2 MiB blocks after the fragmenting (could
-they be reassembled in place?).
+census of the split THPs' old 2 MiB blocks after the fragmenting.
 USAGE
 }
 
@@ -162,7 +162,7 @@ load='function load(lines, col, into,    n, i, l, f) {
 	echo "no free 2 MiB block is left (the lines after the table say how many)"
 	printf '%-16s %5s %9s %12s %9s %12s %5s %9s\n' mode thps stock_ok \
 		stock_instr ok instr same wall_us
-	cb_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^(frag_)?(inplace|reassemble|copy)$/ && NF == 12' "$out/$1.txt"; }
+	cb_rows() { [ -f "$out/$1.txt" ] && awk '$1 ~ /^((frag|kept)_)?(inplace|reassemble|copy)$/ && NF == 12' "$out/$1.txt"; }
 	awk -v stock="$(cb_rows stock | tr '\n' ';')" \
 	    -v wall="$(cb_rows wall | tr '\n' ';')" '
 	function load(lines, into,    n, i, l, f) {
@@ -178,5 +178,5 @@ load='function load(lines, col, into,    n, i, l, f) {
 		       ($1 in st) ? s[4] : "-", ($1 in st) ? s[8] : "-", $4, $8, $9,
 		       ($1 in wl) ? sprintf("%.0f", w[8] / 1000) : "-"
 	}' <(cb_rows icount)
-	grep -h '^# free blocks\|^# fragmented\|^# census' "$out/icount.txt" "$out/stock.txt" 2>/dev/null || :
+	grep -h '^# free blocks\|^# fragmented\|^# census\|^# .* declined:' "$out/icount.txt" "$out/stock.txt" 2>/dev/null || :
 } | tee "$out/report.txt"
