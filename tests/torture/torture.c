@@ -14,9 +14,12 @@
  *   migrate    another process: move_pages() of a region's pages to the
  *              other node, and migrate_pages() of the whole process
  *   compact    /proc/sys/vm/compact_memory
- *   collapse   MADV_COLLAPSE, half the time of a THP split into 4 KiB pages
- *              first (debugfs split_huge_pages: reassembly in its block);
- *              khugepaged scans with aggressive settings
+ *   collapse   MADV_COLLAPSE, of a THP split into 4 KiB pages first half
+ *              the time (debugfs split_huge_pages: reassembly in its
+ *              block), of a THP whose PMD mapping alone was split a
+ *              quarter of the time (MADV_NOHUGEPAGE of one page and back,
+ *              under the region's lock: in-place collapse); khugepaged
+ *              scans with aggressive settings
  *   ksm        ksmd on; use_zero_pages flipped
  *   pin        io_uring fixed buffers (FOLL_LONGTERM pins) and vmsplice()
  *   dio        O_DIRECT writes from a region to a loop device: GUP-fast
@@ -1073,6 +1076,29 @@ static void *racer_compact(void *arg)
 	return NULL;
 }
 
+/*
+ * Split the PMD mapping of the THP at the region's first aligned 2 MiB,
+ * not the folio: one page's VMA split off (MADV_NOHUGEPAGE) and merged
+ * back (MADV_HUGEPAGE, as the region was made). Under the region's lock,
+ * so that no mover checks its VMA meanwhile.
+ */
+static void split_pmd_mapping(struct region *r)
+{
+	unsigned long cur, start;
+
+	pthread_mutex_lock(&r->lock);
+	cur = sh->reg[r->id].cur;
+	start = (cur + PMD - 1) & ~(PMD - 1);
+	if (cur && start + PMD <= cur + r->len &&
+	    !madvise((void *)(start + PAGE), PAGE, MADV_NOHUGEPAGE) &&
+	    madvise((void *)(start + PAGE), PAGE, MADV_HUGEPAGE)) {
+		say("# region %d: MADV_HUGEPAGE back: %s\n", r->id,
+		    strerror(errno));
+		sh->failed = 1;
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
 static void *racer_collapse(void *arg)
 {
 	uint64_t s = mix(seed ^ 0x434c ^ (uintptr_t)arg);
@@ -1095,6 +1121,8 @@ static void *racer_collapse(void *arg)
 					 getpid(), start, start + PMD);
 				write_file("/sys/kernel/debug/split_huge_pages",
 					   cmd);
+			} else if (below(&s, 2)) {
+				split_pmd_mapping(r);
 			}
 			make_it_fail(true);
 			if (madvise((void *)start, PMD, MADV_COLLAPSE) == 0)
