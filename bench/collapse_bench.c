@@ -21,7 +21,9 @@
  * pages (same PFN of the first page, from pagemap), and the
  * thp_collapse_inplace, thp_collapse_alloc and thp_collapse_reassemble
  * counter deltas (-1: the kernel has no such counter). Every THP's data is
- * checked after its collapse.
+ * checked after its collapse. Then the declines by reason, and the pages
+ * migrated out of the blocks to reassemble them (thp_collapse_reassemble_
+ * migrated), when not 0.
  *
  * -F: physical memory is fragmented first, after the THPs are made, so
  * that no free 2 MiB block exists and compaction cannot make one: swap off,
@@ -308,6 +310,7 @@ static void collapse_all(const char *mode, struct thp *t, int n)
 	long inplace = vmstat("thp_collapse_inplace");
 	long alloc = vmstat("thp_collapse_alloc");
 	long reasm = vmstat("thp_collapse_reassemble");
+	long migrated = vmstat("thp_collapse_reassemble_migrated");
 
 	for (size_t i = 0; i < NDECLINES; i++)
 		declined[i] = decline_count(i);
@@ -357,6 +360,10 @@ static void collapse_all(const char *mode, struct thp *t, int n)
 	}
 	if (len)
 		printf("# %s declined:%s\n", mode, why);
+	/* Pages migrated out of their blocks to reassemble them. */
+	if (migrated >= 0 && vmstat("thp_collapse_reassemble_migrated") > migrated)
+		printf("# %s migrated: %ld pages out of the blocks\n", mode,
+		       vmstat("thp_collapse_reassemble_migrated") - migrated);
 }
 
 static void write_str(const char *path, const char *s)

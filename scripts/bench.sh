@@ -178,5 +178,5 @@ load='function load(lines, col, into,    n, i, l, f) {
 		       ($1 in st) ? s[4] : "-", ($1 in st) ? s[8] : "-", $4, $8, $9,
 		       ($1 in wl) ? sprintf("%.0f", w[8] / 1000) : "-"
 	}' <(cb_rows icount)
-	grep -h '^# free blocks\|^# fragmented\|^# census\|^# .* declined:' "$out/icount.txt" "$out/stock.txt" 2>/dev/null || :
+	grep -h '^# free blocks\|^# fragmented\|^# census\|^# .* declined:\|^# .* migrated:' "$out/icount.txt" "$out/stock.txt" 2>/dev/null || :
 } | tee "$out/report.txt"

@@ -61,8 +61,11 @@ fragment() {
 		# Nothing selects it (THP reassembly merges its charges).
 		echo CONFIG_MEMCG=n ;;
 	MEMORY_FAILURE)
-		# Nothing selects it (take_free_page() shares its code).
-		echo CONFIG_MEMORY_FAILURE=n ;;
+		# Nothing selects it (take_free_page() shares its code). Here
+		# it is what selects MEMORY_ISOLATION (CMA and MEMORY_HOTPLUG
+		# are off), which the reassembly's stranger migration uses.
+		echo CONFIG_MEMORY_FAILURE=n
+		echo CONFIG_MEMORY_ISOLATION=n ;;
 	*) return 1 ;;
 	esac
 }

@@ -79,7 +79,7 @@ ratio() { # ratio WORKLOAD MODE: time in MODE over time with relocation off
 	echo "MADV_COLLAPSE of THPs mapped by PTEs (collapse_bench; in place: the same"
 	echo "folio back under a PMD; reassemble: a THP split into 4 KiB folios made one"
 	echo "again in its block; copy: 4 KiB pages copied into a new THP):"
-	grep -h '^# free blocks\|^# fragmented\|^# census\|^# .* declined:' "$in" | sed 's/^# /  /' || :
+	grep -h '^# free blocks\|^# fragmented\|^# census\|^# .* declined:\|^# .* migrated:' "$in" | sed 's/^# /  /' || :
 	awk '$1 ~ /^((frag|kept)_)?(inplace|reassemble|copy)$/ && NF == 12 {
 		printf "  %-16s %3d of %3d collapsed (%d ENOMEM), %6.0f us each, %3d kept their pages\n",
 		       $1, $4, $2 - $3, $5, $8 / 1000, $9 }' "$in"
