@@ -366,6 +366,37 @@ static void collapse_all(const char *mode, struct thp *t, int n)
 		       vmstat("thp_collapse_reassemble_migrated") - migrated);
 }
 
+/*
+ * Per zone with pages: free pages and the watermarks (boost included, as
+ * the allocator checks them), from /proc/zoneinfo.
+ */
+static void zones(void)
+{
+	char line[256], zone[64] = "";
+	long free = -1, boost = 0, v;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		int node;
+		char name[32];
+
+		if (sscanf(line, "Node %d, zone %31s", &node, name) == 2) {
+			snprintf(zone, sizeof(zone), "node %d %s", node, name);
+			free = -1;
+		} else if (sscanf(line, " pages free %ld", &v) == 1) {
+			free = v;
+		} else if (sscanf(line, " boost %ld", &v) == 1) {
+			boost = v;
+		} else if (sscanf(line, " low %ld", &v) == 1 && free > 0) {
+			printf("# zone %s: free %ld pages, low watermark %ld + boost %ld\n",
+			       zone, free, v, boost);
+		}
+	}
+	fclose(f);
+}
+
 static void write_str(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY);
@@ -375,16 +406,37 @@ static void write_str(const char *path, const char *s)
 	close(fd);
 }
 
+static long read_long(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		die(path);
+	close(fd);
+	return atol(buf);
+}
+
 /*
  * Leave no free 2 MiB block that compaction could make: see the header.
  * Returns the pipes holding the unmovable pages (closed at exit).
  */
 static int fragment(int *pipes)
 {
-	long free_kb, margin_kb = 256 << 10, left_kb;
-	size_t len, filled = 0, holes = 0, want;
+	long free_kb, margin_kb = 256 << 10, left_kb, floor_kb;
+	size_t len, filled = 0, holes = 0, want, done = 0;
 	char *fill, buf[PAGE];
+	bool stopped = false;
 	int np = 0;
+
+	/*
+	 * Never below twice the zones' min watermarks (and 32 MiB more):
+	 * pages on per-cpu lists are not in MemFree, and an OOM kill here
+	 * would end the run.
+	 */
+	floor_kb = 2 * read_long("/proc/sys/vm/min_free_kbytes") + (32 << 10);
+	if (margin_kb < floor_kb + (128 << 10))
+		margin_kb = floor_kb + (128 << 10);
 
 	/* Swap would let reclaim undo the fill. */
 	swapoff("/dev/zram0");
@@ -418,7 +470,7 @@ static int fragment(int *pipes)
 	 */
 	memset(buf, 0x5a, sizeof(buf));
 	want = holes + (left_kb > (128 << 10) ? (left_kb - (128 << 10)) >> 2 : 0);
-	for (size_t done = 0; done < want && np < MAX_PIPES;) {
+	while (done < want && np < MAX_PIPES && !stopped) {
 		int fd[2];
 
 		if (pipe(fd))
@@ -426,24 +478,22 @@ static int fragment(int *pipes)
 		if (fcntl(fd[1], F_SETPIPE_SZ, 64 << 20) < 0)
 			die("F_SETPIPE_SZ");
 		fcntl(fd[1], F_SETFL, O_NONBLOCK);
-		while (done < want && write(fd[1], buf, PAGE) == (ssize_t)PAGE)
-			done++;
 		pipes[np++] = fd[0];
 		pipes[np++] = fd[1];
+		while (done < want) {
+			if (!(done & 255) && meminfo_kb("MemFree") < floor_kb) {
+				stopped = true;
+				break;
+			}
+			if (write(fd[1], buf, PAGE) != (ssize_t)PAGE)
+				break;
+			done++;
+		}
 	}
+	printf("# pipe pages: %zu of %zu (%zu holes)%s\n", done, want, holes,
+	       stopped ? ", stopped at the MemFree floor" : "");
 	munmap(fill, len);
 	return np;
-}
-
-static long read_long(const char *path)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
-		die(path);
-	close(fd);
-	return atol(buf);
 }
 
 #define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
@@ -616,6 +666,7 @@ int main(int argc, char **argv)
 		printf("# free blocks of order >= 9: %ld, MemFree %ld kB, after %ld more hugetlb pages took the rest\n",
 		       free_huge_blocks(), meminfo_kb("MemFree"), taken);
 		census("after the hugetlb pool took the rest", rs, nrs);
+		zones();
 		if (keep)
 			lock_thps(rs, nrs, false);
 	}
@@ -628,6 +679,17 @@ int main(int argc, char **argv)
 	collapse_all(mode, in, nin);
 	snprintf(mode, sizeof(mode), "%sreassemble", prefix);
 	collapse_all(mode, rs, nrs);
+	/*
+	 * What holds the frames of the blocks that were not reassembled
+	 * now; and the same collapses once more (those reassembled the
+	 * first time count in "pre"): whether what declined them was
+	 * transient.
+	 */
+	if (frag) {
+		census("after the collapses", rs, nrs);
+		snprintf(mode, sizeof(mode), "again_reassemble");
+		collapse_all(mode, rs, nrs);
+	}
 	snprintf(mode, sizeof(mode), "%scopy", prefix);
 	collapse_all(mode, cp, ncp);
 	if (frag) {
