@@ -311,6 +311,10 @@ static void collapse_all(const char *mode, struct thp *t, int n)
 	long alloc = vmstat("thp_collapse_alloc");
 	long reasm = vmstat("thp_collapse_reassemble");
 	long migrated = vmstat("thp_collapse_reassemble_migrated");
+	/* Compaction meanwhile: direct, and kcompactd's free scanner. */
+	long stall = vmstat("compact_stall");
+	long isolated = vmstat("compact_isolated");
+	long kfree = vmstat("compact_daemon_free_scanned");
 
 	for (size_t i = 0; i < NDECLINES; i++)
 		declined[i] = decline_count(i);
@@ -360,6 +364,11 @@ static void collapse_all(const char *mode, struct thp *t, int n)
 	}
 	if (len)
 		printf("# %s declined:%s\n", mode, why);
+	if (vmstat("compact_isolated") > isolated)
+		printf("# %s compaction meanwhile: compact_stall %+ld, compact_isolated %+ld, compact_daemon_free_scanned %+ld\n",
+		       mode, vmstat("compact_stall") - stall,
+		       vmstat("compact_isolated") - isolated,
+		       vmstat("compact_daemon_free_scanned") - kfree);
 	/* Pages migrated out of their blocks to reassemble them. */
 	if (migrated >= 0 && vmstat("thp_collapse_reassemble_migrated") > migrated)
 		printf("# %s migrated: %ld pages out of the blocks\n", mode,
